@@ -1,0 +1,1 @@
+"""Alert rendering and delivery through apprise, from the store's outbox."""

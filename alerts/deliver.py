@@ -1,0 +1,102 @@
+"""Delivery of recorded alerts through apprise, one channel (apprise URL) at a time, from the outbox.
+
+Guarantee: at most once per (alert, channel). A delivery is marked `sending` in the store (committed)
+before apprise is called and `sent` after. A run killed between those two leaves `sending`; the next run
+does not resend it but marks it `unknown` for a person to check (`kstance alerts`), because a duplicate
+alert to a newsroom desk costs more trust than one that must be confirmed by hand.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import apprise
+
+from alerts.render import html_body, slack_body, subject, text_body
+from classifiers.shifts import Shift
+
+log = logging.getLogger(__name__)
+
+
+class BadAlertURL(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Channel:
+    key: str  # stable name stored with each delivery: schema and a hash of the URL, never the URL itself
+    url: str
+    masked: str
+
+    @property
+    def schema(self) -> str:
+        return self.url.split(":", 1)[0].lower()
+
+
+def channel_key(url: str) -> str:
+    schema = url.split(":", 1)[0].lower()
+    if schema in ("http", "https") and "hooks.slack.com" in url:
+        schema = "slack"
+    return f"{schema}:{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+
+
+def parse_channels(urls: list[str]) -> list[Channel]:
+    """Check every apprise URL at start-up; a bad one is named (masked) in the error, not at the first alert."""
+    out = []
+    for i, url in enumerate(u.strip() for u in urls if u and u.strip()):
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        if plugin is None:
+            raise BadAlertURL(f"alert URL #{i + 1} ({mask(url)}) is not a URL apprise can send to")
+        out.append(Channel(channel_key(url), url, plugin.url(privacy=True)))
+    return out
+
+
+def mask(url: str) -> str:
+    """A URL with everything after the scheme's host part hidden: safe for logs and errors."""
+    schema, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split("?", 1)[0]
+    return f"{schema}://{'***@' if '@' in rest.split('/', 1)[0] else ''}{host}/***"
+
+
+def send(channel: Channel, sh: Shift, *, historical: bool = False) -> str | None:
+    """Send one alert to one channel. Returns None on success, else a one-line error with no secret in it."""
+    ap = apprise.Apprise()
+    ap.add(channel.url)
+    if channel.schema in ("mailto", "mailtos"):
+        body, fmt = html_body(sh, historical=historical), apprise.NotifyFormat.HTML
+    elif channel.key.startswith("slack"):
+        body, fmt = slack_body(sh, historical=historical), apprise.NotifyFormat.MARKDOWN
+    else:
+        body, fmt = text_body(sh, historical=historical), apprise.NotifyFormat.TEXT
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        try:
+            ok = ap.notify(title=subject(sh), body=body, body_format=fmt)
+        except Exception as exc:  # a plugin bug must not take the run down
+            ok, captured_extra = False, f"{type(exc).__name__}"
+        else:
+            captured_extra = ""
+    if ok:
+        return None
+    detail = (captured.getvalue().strip().splitlines() or [captured_extra or "delivery failed"])[-1]
+    return scrub(detail, channel.url)[:300]
+
+
+def scrub(text: str, url: str) -> str:
+    """Remove every secret-looking part of the URL (passwords, tokens, path segments) from a message."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    secrets = {parts.password or "", unquote(parts.password or "")}
+    secrets.update(seg for seg in parts.path.split("/") if len(seg) >= 6)
+    for kv in parts.query.split("&"):
+        k, _, v = kv.partition("=")
+        if k.lower() in ("pass", "password", "token", "key", "secret", "apikey") and v:
+            secrets.update({v, unquote(v)})
+    for s in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(s, "***")
+    return text
+
+
+RETRY_BASE = timedelta(minutes=5)

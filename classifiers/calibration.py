@@ -1,0 +1,248 @@
+"""Fitting the stance classifier: LoRA fine-tuning of the encoder as a pair classifier, cross-validated
+out-of-fold predictions, temperature scaling on them, metrics, and the versioned artifact."""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from classifiers.corpus import (
+    LABELS, Example, corpus_fingerprint, dev_examples, reference_profile, training_examples,
+)
+from classifiers.encoder import (
+    add_lora, bundled_model_dir, encode_pairs, fresh_model, length_sorted_batches, lora_state, mean_pool,
+    model_fingerprint, resolve_model,
+)
+from classifiers.stance import StanceHead, StanceModel, query_for, softmax
+
+ARTIFACT_VERSION = 1
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 4
+    lr: float = 6e-4
+    head_lr: float = 2e-3
+    batch_size: int = 16
+    rank: int = 8
+    alpha: float = 16.0
+    seed: int = 20250526  # the first seed article's date
+    folds: int = 3
+    weight_decay: float = 0.01
+    limit: int | None = None  # train on the first N examples only (tests)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train(examples: list[Example], model_dir: str, cfg: TrainConfig, progress: Progress | None = None, tag: str = "fit"):
+    """Fine-tune LoRA adapters and a head on (actor, sentence) -> label. Deterministic for a given seed."""
+    _seed_everything(cfg.seed)
+    tokenizer, encoder = fresh_model(model_dir)
+    lora_params = add_lora(encoder, cfg.rank, cfg.alpha)
+    head = StanceHead(encoder.config.hidden_size)
+    opt = torch.optim.AdamW([
+        {"params": lora_params, "lr": cfg.lr},
+        {"params": head.parameters(), "lr": cfg.head_lr},
+    ], weight_decay=cfg.weight_decay)
+    queries = [query_for(e.actor) for e in examples]
+    texts = [e.text for e in examples]
+    labels = torch.tensor([e.label for e in examples])
+    # class weights: the rarer `none` and neutral items are not drowned by the others
+    counts = np.bincount(labels.numpy(), minlength=len(LABELS)).astype(float)
+    weights = torch.tensor(counts.sum() / (len(LABELS) * np.maximum(counts, 1)), dtype=torch.float32)
+    rng = random.Random(cfg.seed)
+    batches = length_sorted_batches([len(t) for t in texts], cfg.batch_size)
+    total_steps = cfg.epochs * len(batches)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, total_steps // 10))
+                                              * max(0.0, (total_steps - s) / total_steps))
+    step = 0
+    encoder.train(); head.train()
+    for epoch in range(cfg.epochs):
+        order = batches[:]
+        rng.shuffle(order)  # length-bucketed batches, in random order
+        for idx in order:
+            enc = encode_pairs(tokenizer, queries, texts, idx)
+            pooled = mean_pool(encoder(**enc).last_hidden_state, enc["attention_mask"])
+            loss = nn.functional.cross_entropy(head(pooled), labels[idx], weight=weights)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(lora_params, 1.0)
+            opt.step(); sched.step(); opt.zero_grad()
+            step += 1
+            if progress:
+                progress(tag, step, total_steps)
+    encoder.eval(); head.eval()
+    return tokenizer, encoder, head
+
+
+def predict_logits(tokenizer, encoder, head, examples: list[Example], batch_size: int = 64) -> np.ndarray:
+    queries = [query_for(e.actor) for e in examples]
+    texts = [e.text for e in examples]
+    out = np.zeros((len(examples), len(LABELS)), dtype=np.float32)
+    with torch.inference_mode():
+        for idx in length_sorted_batches([len(t) for t in texts], batch_size):
+            enc = encode_pairs(tokenizer, queries, texts, idx)
+            out[idx] = head(mean_pool(encoder(**enc).last_hidden_state, enc["attention_mask"])).numpy()
+    return out
+
+
+def group_folds(examples: list[Example], k: int, seed: int) -> list[int]:
+    """Fold of each example; members of a contrast group (and copies of one sentence) stay together,
+    so a fold never tests on the twin of a training sentence."""
+    keys = [e.group or f"text:{e.text}" for e in examples]
+    uniq = sorted(set(keys))
+    random.Random(seed).shuffle(uniq)
+    fold_of = {g: i % k for i, g in enumerate(uniq)}
+    return [fold_of[g] for g in keys]
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of the out-of-fold predictions."""
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 161))
+    nll = [(-np.log(softmax(logits / t)[np.arange(len(labels)), labels] + 1e-12)).mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def f1_scores(gold: np.ndarray, pred: np.ndarray, classes: list[int]) -> dict[int, float]:
+    out = {}
+    for c in classes:
+        tp = int(((pred == c) & (gold == c)).sum())
+        fp = int(((pred == c) & (gold != c)).sum())
+        fn = int(((pred != c) & (gold == c)).sum())
+        out[c] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return out
+
+
+def evaluate(probs: np.ndarray, gold: np.ndarray) -> dict:
+    """The figures the card reports. The 3-class and binary figures are over items whose gold label is a
+    stance, predicted among the stances only; the 4-class figure includes `none`."""
+    pred4 = probs.argmax(1)
+    f4 = f1_scores(gold, pred4, [0, 1, 2, 3])
+    stance_items = gold < 3
+    pred3 = probs[stance_items][:, :3].argmax(1)
+    f3 = f1_scores(gold[stance_items], pred3, [0, 1, 2])
+    polar = (gold == 0) | (gold == 2)
+    pred2 = np.where(probs[polar][:, 0] >= probs[polar][:, 2], 0, 2)
+    f2 = f1_scores(gold[polar], pred2, [0, 2])
+    onehot = np.eye(len(LABELS))[gold]
+    conf = np.zeros((4, 4), dtype=int)
+    for g, p in zip(gold, pred4):
+        conf[g, p] += 1
+    return {
+        "n": int(len(gold)),
+        "accuracy_4": round(float((pred4 == gold).mean()), 4),
+        "macro_f1_4": round(float(np.mean(list(f4.values()))), 4),
+        "macro_f1_3": round(float(np.mean(list(f3.values()))), 4),
+        "macro_f1_coop_vs_conf": round(float(np.mean(list(f2.values()))), 4),
+        "per_class_f1": {LABELS[c]: round(v, 4) for c, v in f4.items()},
+        "brier": round(float(((probs - onehot) ** 2).sum(1).mean()), 4),
+        "ece": round(expected_calibration_error(probs, gold), 4),
+        "confusion": conf.tolist(),
+        "reliability": reliability_table(probs, gold),
+    }
+
+
+def reliability_table(probs: np.ndarray, gold: np.ndarray, bins: int = 5) -> list[dict]:
+    conf = probs.max(1)
+    correct = probs.argmax(1) == gold
+    rows = []
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        hi = lo + 1 / bins
+        m = (conf > lo) & (conf <= hi) if lo > 0 else (conf <= hi)
+        if m.any():
+            rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(m.sum()), "confidence": round(float(conf[m].mean()), 3),
+                         "accuracy": round(float(correct[m].mean()), 3)})
+    return rows
+
+
+def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 10) -> float:
+    conf = probs.max(1)
+    correct = probs.argmax(1) == gold
+    ece = 0.0
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        m = (conf > lo) & (conf <= lo + 1 / bins)
+        if m.any():
+            ece += m.mean() * abs(conf[m].mean() - correct[m].mean())
+    return float(ece)
+
+
+def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str | None = None,
+              seeds: Path | None = None, progress: Progress | None = None) -> dict:
+    """The whole refit: cross-validation for the temperature and honest metrics, a final fit on all the
+    training data, dev metrics, the seed articles' profile, and the artifact in out_dir."""
+    cfg = cfg or TrainConfig()
+    model_dir = resolve_model(model_spec)
+    examples = training_examples(seeds)
+    if cfg.limit:
+        examples = examples[: cfg.limit]
+    if len(examples) < 20:
+        raise ValueError(f"only {len(examples)} training examples found under seeds/calibration")
+    gold = np.array([e.label for e in examples])
+    folds = group_folds(examples, cfg.folds, cfg.seed)
+    oof = np.zeros((len(examples), len(LABELS)), dtype=np.float32)
+    for k in range(cfg.folds):
+        train_idx = [i for i, f in enumerate(folds) if f != k]
+        test_idx = [i for i, f in enumerate(folds) if f == k]
+        tok, enc, head = train([examples[i] for i in train_idx], model_dir, cfg, progress, tag=f"fold {k + 1}/{cfg.folds}")
+        oof[test_idx] = predict_logits(tok, enc, head, [examples[i] for i in test_idx])
+    temperature = fit_temperature(oof, gold)
+    cv = evaluate(softmax(oof / temperature), gold)
+    cv["uncalibrated_brier"] = evaluate(softmax(oof), gold)["brier"]
+    tok, enc, head = train(examples, model_dir, cfg, progress, tag="final")
+    dev = dev_examples(seeds)
+    dev_metrics = None
+    if dev and not cfg.limit:
+        dev_logits = predict_logits(tok, enc, head, dev)
+        dev_metrics = evaluate(softmax(dev_logits / temperature), np.array([e.label for e in dev]))
+    meta = {
+        "version": ARTIFACT_VERSION,
+        "labels": list(LABELS),
+        "base_model": "bundled" if model_dir == str(bundled_model_dir()) else model_spec,
+        "base_fingerprint": model_fingerprint(model_dir),
+        "languages": ["en"],
+        "lora": {"rank": cfg.rank, "alpha": cfg.alpha},
+        "temperature": round(temperature, 4),
+        "train": {"examples": len(examples), "corpus_fingerprint": corpus_fingerprint(examples),
+                  "epochs": cfg.epochs, "lr": cfg.lr, "batch_size": cfg.batch_size, "seed": cfg.seed,
+                  "folds": cfg.folds},
+        "metrics": {"cross_validated": cv, "dev": dev_metrics},
+        "reference_profile": reference_profile(seeds),
+        "calibrated_on": date.today().isoformat(),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from safetensors.torch import save_file
+
+    state = {f"encoder.{k}": v.contiguous() for k, v in lora_state(enc).items()}
+    state.update({f"head.{k}": v.contiguous() for k, v in head.state_dict().items()})
+    save_file(state, str(out_dir / "adapter.safetensors"))
+    (out_dir / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
+    model = StanceModel.load(out_dir, model_spec)
+    meta["seed_articles"] = seed_article_judgments(model, seeds)
+    (out_dir / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
+    from classifiers.card import write_card
+
+    write_card(out_dir, meta)
+    return meta
+
+
+def seed_article_judgments(model: StanceModel, seeds: Path | None = None) -> dict:
+    from classifiers.corpus import seed_articles
+
+    out = {}
+    for doc in seed_articles(seeds):
+        verdict = model.judge_text(doc["text"], "en")
+        out[doc["id"]] = {j.actor: {"stance": j.stance, "score": round(j.score, 3)} for j in verdict.judgments}
+    return out

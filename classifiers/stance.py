@@ -1,0 +1,228 @@
+"""Seoul's stance toward each actor an article mentions: sentence pairs through the adapted encoder,
+temperature-scaled probabilities, and an article verdict by confidence-weighted votes."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from classifiers.actors import ACTOR_NAMES, actors_in, has_seoul_voice
+from classifiers.encoder import (
+    add_lora, encode_pairs, fresh_model, length_sorted_batches, mean_pool, merge_lora, model_fingerprint,
+    resolve_model,
+)
+from classifiers.sentences import split_sentences
+
+LABELS = ("cooperative", "neutral", "confrontational", "none")
+STANCES = LABELS[:3]
+SCORE_OF = {"cooperative": 1.0, "neutral": 0.0, "confrontational": -1.0}
+NONE = 3
+
+MAX_TEXT_CHARS = 200_000  # 1 MB of text is not an article; judge its beginning
+NONE_MAX = 0.5  # a sentence whose no-stance probability is above this casts no vote
+MAX_EVIDENCE = 3
+_PRONOUN_START = ("He ", "She ", "They ", "“", "\"", "‘", "It ", "The president", "The candidate")
+
+
+def query_for(actor: str) -> str:
+    """The first segment of the pair: the model reads the sentence against this target."""
+    return f"Seoul's stance toward {ACTOR_NAMES[actor]}"
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """One article's verdict on Seoul's stance toward one actor."""
+    actor: str
+    stance: str
+    score: float  # P(cooperative) - P(confrontational), in [-1, 1]
+    confidence: float  # calibrated probability of `stance`
+    evidence: tuple[str, ...]
+    sentences: int  # how many sentences voted
+    probabilities: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def as_dict(self) -> dict:
+        return {"actor": self.actor, "stance": self.stance, "score": round(self.score, 3),
+                "confidence": round(self.confidence, 3), "evidence": list(self.evidence)}
+
+
+@dataclass
+class ArticleVerdict:
+    judgments: list[Judgment] = field(default_factory=list)
+    reason: str | None = None  # why there is no judgment, when there is none
+
+
+@dataclass
+class Candidate:
+    article: int
+    sentence: str
+    actor: str
+
+
+class StanceHead(nn.Module):
+    def __init__(self, hidden: int, n_labels: int = len(LABELS)):
+        super().__init__()
+        self.dropout = nn.Dropout(0.1)
+        self.linear = nn.Linear(hidden, n_labels)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.dropout(pooled))
+
+
+class StanceModel:
+    """The calibrated classifier: base encoder + LoRA adapter (merged) + head + temperature."""
+
+    def __init__(self, tokenizer, encoder: nn.Module, head: StanceHead, temperature: float, meta: dict):
+        self.tokenizer = tokenizer
+        self.encoder = encoder.eval()
+        self.head = head.eval()
+        self.temperature = float(temperature)
+        self.meta = meta
+        self.languages = tuple(meta.get("languages", ["en"]))
+        self.batch_size = 32
+
+    # -- loading ---------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, artifact_dir: str | Path, model_spec: str | None = None) -> "StanceModel":
+        from safetensors.torch import load_file
+
+        artifact_dir = Path(artifact_dir)
+        meta_path = artifact_dir / "model.json"
+        if not meta_path.exists():
+            raise FileNotFoundError(f"no calibrated model in {artifact_dir} (run `kstance calibrate`)")
+        meta = json.loads(meta_path.read_text())
+        model_dir = resolve_model(model_spec or meta.get("base_model"))
+        tokenizer, encoder = fresh_model(model_dir)
+        weights = load_file(str(artifact_dir / "adapter.safetensors"))
+        lora = meta["lora"]
+        add_lora(encoder, rank=lora["rank"], alpha=lora["alpha"])
+        encoder.load_state_dict({k[len("encoder."):]: v for k, v in weights.items() if k.startswith("encoder.")},
+                                strict=False)
+        merge_lora(encoder)
+        head = StanceHead(encoder.config.hidden_size)
+        head.load_state_dict({k[len("head."):]: v for k, v in weights.items() if k.startswith("head.")})
+        fp = model_fingerprint(model_dir)
+        if meta.get("base_fingerprint") and fp != meta["base_fingerprint"]:
+            meta = {**meta, "warning": f"artifact fitted on encoder {meta['base_fingerprint']}, loaded on {fp}"}
+        return cls(tokenizer, encoder, head, meta.get("temperature", 1.0), meta)
+
+    # -- sentence level --------------------------------------------------------------------------
+    def logits(self, actors: list[str], sentences: list[str]) -> np.ndarray:
+        queries = [query_for(a) for a in actors]
+        out = np.zeros((len(sentences), len(LABELS)), dtype=np.float32)
+        lengths = [len(s) for s in sentences]
+        with torch.inference_mode():
+            for idx in length_sorted_batches(lengths, self.batch_size):
+                enc = encode_pairs(self.tokenizer, queries, sentences, idx)
+                hidden = self.encoder(**enc).last_hidden_state
+                out[idx] = self.head(mean_pool(hidden, enc["attention_mask"])).numpy()
+        return out
+
+    def probabilities(self, actors: list[str], sentences: list[str]) -> np.ndarray:
+        return softmax(self.logits(actors, sentences) / self.temperature)
+
+    # -- article level ---------------------------------------------------------------------------
+    def judge_texts(self, texts: list[str], languages: list[str | None] | None = None) -> list[ArticleVerdict]:
+        """Judge many articles in one pass: all their candidate sentences go through the encoder together."""
+        verdicts = [ArticleVerdict() for _ in texts]
+        candidates: list[Candidate] = []
+        for i, text in enumerate(texts):
+            lang = languages[i] if languages else None
+            reason = self._refuse(text, lang)
+            if reason:
+                verdicts[i].reason = reason
+                continue
+            found = candidate_sentences(text[:MAX_TEXT_CHARS])
+            if not found:
+                verdicts[i].reason = "no sentence in which Seoul speaks about a followed actor"
+            candidates += [Candidate(i, s, a) for s, a in found]
+        if candidates:
+            probs = self.probabilities([c.actor for c in candidates], [c.sentence for c in candidates])
+            by_article: dict[int, list[tuple[Candidate, np.ndarray]]] = {}
+            for c, p in zip(candidates, probs):
+                by_article.setdefault(c.article, []).append((c, p))
+            for i, items in by_article.items():
+                verdicts[i].judgments = aggregate(items)
+                if not verdicts[i].judgments:
+                    verdicts[i].reason = "actors mentioned, but no stance of Seoul toward them"
+        return verdicts
+
+    def judge_text(self, text: str, language: str | None = None) -> ArticleVerdict:
+        return self.judge_texts([text], [language])[0]
+
+    def _refuse(self, text: str, language: str | None) -> str | None:
+        if not text or not text.strip():
+            return "empty text"
+        sample = text[:5000]
+        printable = sum(ch.isprintable() or ch.isspace() for ch in sample)
+        if printable < 0.9 * len(sample):
+            return "not text (binary content)"
+        if language and language not in self.languages:
+            return f"language {language!r} is not covered by the model ({', '.join(self.languages)})"
+        return None
+
+
+def candidate_sentences(text: str) -> list[tuple[str, str]]:
+    """(sentence, actor) pairs worth judging: the sentence names the actor, and Seoul speaks in it, or in
+    one of the two sentences before it when this one continues a quote or starts with a pronoun."""
+    out = []
+    sentences = split_sentences(text)
+    last_voice = -10
+    for j, s in enumerate(sentences):
+        voiced = has_seoul_voice(s)
+        inherits = j - last_voice <= 2 and s.startswith(_PRONOUN_START)
+        if voiced:
+            last_voice = j
+        if not (voiced or inherits):
+            continue
+        for actor in actors_in(s):
+            out.append((s, actor))
+    return out
+
+
+def aggregate(items: list[tuple[Candidate, np.ndarray]]) -> list[Judgment]:
+    """Per actor: each confident sentence votes with its stance distribution, weighted by how sure it
+    is that Seoul takes a stance and which one. One decisive sentence is not drowned by background."""
+    per_actor: dict[str, list[tuple[str, np.ndarray, float]]] = {}
+    for c, p in items:
+        if p[NONE] > NONE_MAX:
+            continue
+        q = p[:3] / max(p[:3].sum(), 1e-9)
+        weight = float((1.0 - p[NONE]) * q.max())
+        per_actor.setdefault(c.actor, []).append((c.sentence, q, weight))
+    judgments = []
+    for actor, votes in per_actor.items():
+        total = sum(w for _, _, w in votes)
+        dist = sum(q * w for _, q, w in votes) / total
+        stance, confidence = verdict(dist)
+        score = float(dist[0] - dist[2])
+        label = STANCES.index(stance)
+        ranked = sorted(votes, key=lambda v: -(v[2] * (v[1][label] if stance != "neutral" else 1.0)))
+        evidence = tuple(dict.fromkeys(s for s, q, _ in ranked if stance == "neutral" or q.argmax() == label))
+        judgments.append(Judgment(actor, stance, max(-1.0, min(1.0, score)), confidence,
+                                  evidence[:MAX_EVIDENCE] or (ranked[0][0],), len(votes),
+                                  tuple(round(float(x), 4) for x in dist)))
+    judgments.sort(key=lambda j: ACTOR_ORDER[j.actor])
+    return judgments
+
+
+ACTOR_ORDER = {a: i for i, a in enumerate(ACTOR_NAMES)}
+
+
+def verdict(dist: np.ndarray) -> tuple[str, float]:
+    """Label and confidence from an article's stance distribution. Strong votes both ways (carrots and
+    sticks in one article) are a mixed line, which the guidelines call neutral."""
+    coop, neut, conf = (float(x) for x in dist)
+    if min(coop, conf) >= 0.3:
+        return "neutral", neut + 2 * min(coop, conf)
+    label = int(np.argmax(dist))
+    return STANCES[label], float(dist[label])
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)

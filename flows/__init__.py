@@ -1,0 +1,1 @@
+"""Thin Prefect flows and the kstance command: settings, calls into the core, persistence, artifacts."""

@@ -1,0 +1,56 @@
+"""Prefect artifacts for each run: the stance table against the seed profile, new articles, alerts, the report link."""
+from __future__ import annotations
+
+import logging
+
+from store import repository as repo
+
+log = logging.getLogger(__name__)
+
+
+def stance_markdown(store: repo.Store, reference: dict) -> str:
+    rows = ["| actor | reference (seeds) | recent score | articles | strongest evidence |", "|---|---|---|---|---|"]
+    for r in repo.stance_table(store):
+        ref = reference.get(r["actor"], {})
+        ref_s = f"{ref.get('stance', '-')} ({ref.get('score', 0):+.2f})" if ref else "-"
+        if r["n"]:
+            ev = _cell(r["evidence"])[:160]
+            rows.append(f"| {r['actor']} | {ref_s} | {r['score']:+.2f} | {r['n']} | {ev} |")
+        else:
+            rows.append(f"| {r['actor']} | {ref_s} | - | 0 | |")
+    return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def publish_monitor(store: repo.Store, reference: dict, new_articles, new_alerts: list[str], settings) -> None:
+    try:
+        from prefect.artifacts import create_link_artifact, create_markdown_artifact
+
+        md = ["# kstance: stance per actor", "", stance_markdown(store, reference), "",
+              f"## New articles ({len(new_articles)})", ""]
+        md += [f"- [{_cell(a.title or a.url)}]({a.url}) ({a.published or 'no date'}, {a.status})" for a in new_articles[:100]]
+        md += ["", f"## New alerts ({len(new_alerts)})", ""]
+        for a, d in repo.alerts(store):
+            if a.id in set(new_alerts):
+                md.append(f"- {a.actor}: {a.from_stance} -> {a.to_stance} on {a.detected_at} "
+                          f"(confidence {a.confidence:.2f}; deliveries: {', '.join(f'{x.channel} {x.state}' for x in d) or 'none'})")
+        create_markdown_artifact("\n".join(md), key="kstance-monitor", description="Seoul's stance per actor")
+        report = (settings.home / "report" / "index.html").resolve()
+        create_link_artifact(report.as_uri(), link_text="kstance report", key="kstance-report")
+    except Exception as exc:  # artifacts are a view; never fail a run over them
+        log.warning("could not publish artifacts: %s", exc)
+
+
+def publish_backfill(summary: dict) -> None:
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        lines = ["# kstance backfill", "", "| figure | value |", "|---|---|"]
+        for k, v in summary.items():
+            lines.append(f"| {k} | {_cell(v)} |")
+        create_markdown_artifact("\n".join(lines), key="kstance-backfill", description="backfill summary")
+    except Exception as exc:
+        log.warning("could not publish artifacts: %s", exc)

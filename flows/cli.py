@@ -1,0 +1,378 @@
+"""The kstance command. Every failure the user can cause or meet ends in one line on stderr and a
+non-zero exit, never a traceback."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, help="Watch Korean foreign-policy news for shifts in Seoul's stance.")
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class Fail(Exception):
+    """Ends the command with this message and exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+def _settings(**overrides):
+    from flows.settings import load_settings, prepare_prefect_env
+
+    s = load_settings(**overrides)
+    prepare_prefect_env(s.home)
+    return s
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+@app.command()
+def classify(paths: list[Path] = typer.Argument(..., help=".txt, .html or .json (with text or html) files"),
+             format: str = typer.Option("text", "--format", help="text or jsonl")):
+    """Judge files without storing anything."""
+    if format not in ("text", "jsonl"):
+        raise Fail(f"--format must be text or jsonl, not {format!r}", EXIT_USAGE)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise Fail(f"no such file: {', '.join(missing)}", EXIT_USAGE)
+    settings = _settings()
+    from extractors.archives import record_to_article
+    from extractors.text import article_from_text, extract_article
+    from flows.pipeline import get_model
+
+    model = get_model(settings)
+    articles = []
+    for p in paths:
+        name = p.name.lower()
+        try:
+            if name.endswith((".html", ".htm")):
+                art = extract_article(p.read_bytes(), p.resolve().as_uri())
+            elif name.endswith(".json"):
+                rec = json.loads(p.read_text(encoding="utf-8"))
+                rec.setdefault("url", p.resolve().as_uri()) if isinstance(rec, dict) else None
+                art = record_to_article(rec, str(p))
+                if not hasattr(art, "text"):
+                    raise Fail(f"{p}: {art.reason}", EXIT_USAGE)
+            else:
+                art = article_from_text(p.read_text(encoding="utf-8", errors="replace"), p.resolve().as_uri())
+        except (OSError, ValueError) as exc:
+            raise Fail(f"{p}: cannot read: {exc}", EXIT_USAGE) from None
+        articles.append(art)
+    verdicts = model.judge_texts([a.text for a in articles], [a.language for a in articles])
+    console = _console()
+    for p, art, v in zip(paths, articles, verdicts):
+        if format == "jsonl":
+            for j in v.judgments:
+                print(json.dumps({"input": str(p), **j.as_dict()}, ensure_ascii=False))
+            continue
+        console.print(f"[bold]{p}[/bold]" + (f"  ({v.reason})" if not v.judgments else ""))
+        for j in v.judgments:
+            console.print(f"  {j.actor}  {j.stance:<15} score {j.score:+.2f}  confidence {j.confidence:.2f}")
+            for e in j.evidence[:2]:
+                console.print(f"      \u201c{_clip(e, 150)}\u201d")
+
+
+@app.command()
+def run(today: Optional[str] = typer.Option(None, help="treat this date (YYYY-MM-DD) as today")):
+    """One monitoring cycle over the configured feeds."""
+    settings = _settings()
+    result = _run_monitor(settings, today)
+    _print_cycle(result)
+    if result["feeds"] and all(f["status"] == "error" for f in result["feeds"]):
+        raise Fail("every feed failed in this cycle")
+
+
+@app.command()
+def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .warc/.warc.gz or folders"),
+             since: Optional[str] = typer.Option(None, help="skip articles published before YYYY-MM-DD"),
+             until: Optional[str] = typer.Option(None, help="skip articles published after YYYY-MM-DD"),
+             deliver_alerts: bool = typer.Option(False, "--deliver-alerts", help="send the alerts this backfill finds"),
+             workers: int = typer.Option(0, help="classify on a local Dask cluster with N workers"),
+             dask: Optional[str] = typer.Option(None, help="classify on an existing Dask scheduler (tcp://HOST:PORT)")):
+    """Replay archives through the same pipeline as the daily runs."""
+    from datetime import date
+
+    from extractors.archives import UnsupportedArchive, archive_kind
+
+    for label, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise Fail(f"{label} must be a date like 2024-06-30, not {value!r}", EXIT_USAGE) from None
+    for src in sources:
+        try:
+            archive_kind(src)
+        except UnsupportedArchive as exc:
+            raise Fail(str(exc), EXIT_USAGE) from None
+    if workers or dask:
+        raise Fail("--workers and --dask are not available yet in this version (classification runs in this process)",
+                   EXIT_USAGE)
+    settings = _settings()
+    _check_store(settings)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows import backfill as bf
+
+    with Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
+                  TextColumn("{task.fields[problems]} problems"), TimeElapsedColumn(),
+                  console=_console(), transient=False) as progress:
+        task = progress.add_task("read", total=None, problems=0)
+        bf.progress_hook = lambda n, p: progress.update(task, completed=n, problems=p)
+        try:
+            result = _quiet_flow(bf.backfill, [str(s) for s in sources], since, until, deliver_alerts)
+        finally:
+            bf.progress_hook = None
+    c = _console()
+    c.print(f"read {result['read']}, duplicates {result['duplicates']}, judged {result['judged']} "
+            f"({result['judgments']} judgments), shifts {result['shifts']}, new alerts {len(result['new_alerts'])}")
+    for reason, n in result["skipped"].items():
+        c.print(f"  skipped {n}: {reason}")
+    for p in result["problems"][:20]:
+        c.print(f"  problem: {p}")
+    if result["problem_count"] > 20:
+        c.print(f"  ... and {result['problem_count'] - 20} more problems")
+
+
+@app.command()
+def calibrate(folds: int = typer.Option(3, help="cross-validation folds"),
+              epochs: int = typer.Option(4, help="training epochs"),
+              out: Optional[Path] = typer.Option(None, help="write the artifact here instead of seeds/model")):
+    """Refit the stance classifier on seeds/ and write seeds/model/."""
+    settings = _settings()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from classifiers.calibration import TrainConfig
+    from classifiers.calibration import calibrate as fit
+
+    target = out or settings.model_artifact
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=_console()) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(tag: str, step: int, total: int) -> None:
+            if tag not in tasks:
+                tasks[tag] = progress.add_task(tag, total=total)
+            progress.update(tasks[tag], completed=step)
+
+        meta = fit(target, cfg=TrainConfig(folds=folds, epochs=epochs), model_spec=settings.model, progress=report)
+    cv, dev = meta["metrics"]["cross_validated"], meta["metrics"]["dev"]
+    c = _console()
+    c.print(f"wrote {target} (temperature {meta['temperature']})")
+    c.print(f"cross-validated: macro-F1 coop/conf {cv['macro_f1_coop_vs_conf']:.3f}, 3 stances {cv['macro_f1_3']:.3f}, "
+            f"4 labels {cv['macro_f1_4']:.3f}, Brier {cv['brier']:.3f}")
+    if dev:
+        c.print(f"dev:             macro-F1 coop/conf {dev['macro_f1_coop_vs_conf']:.3f}, 3 stances {dev['macro_f1_3']:.3f}, "
+                f"4 labels {dev['macro_f1_4']:.3f}, Brier {dev['brier']:.3f}")
+
+
+@app.command()
+def alerts(format: str = typer.Option("text", "--format", help="text or jsonl")):
+    """The recorded shift alerts and their delivery state."""
+    if format not in ("text", "jsonl"):
+        raise Fail(f"--format must be text or jsonl, not {format!r}", EXIT_USAGE)
+    settings = _settings()
+    store = _check_store(settings)
+    from store import repository as repo
+
+    rows = repo.alerts(store)
+    c = _console()
+    for a, dels in rows:
+        rec = alert_record(a, dels)
+        if format == "jsonl":
+            print(json.dumps(rec, ensure_ascii=False))
+        else:
+            c.print(f"{rec['detected_at']}  {rec['actor']}  {rec['from']} -> {rec['to']}  magnitude {rec['magnitude']:.2f}"
+                    f"  confidence {rec['confidence']:.2f}{'  (historical)' if rec['historical'] else ''}  "
+                    + (", ".join(f"{k}: {v}" for k, v in rec["deliveries"].items()) or "no channel"))
+            for e in rec["evidence"][:2]:
+                c.print(f"    \u201c{_clip(e, 150)}\u201d")
+    if not rows and format == "text":
+        c.print("no alerts recorded")
+
+
+def alert_record(a, dels) -> dict:
+    return {"id": a.id, "actor": a.actor, "from": a.from_stance, "to": a.to_stance,
+            "detected_at": a.detected_at.isoformat(), "magnitude": a.magnitude, "confidence": a.confidence,
+            "articles": list(a.articles), "evidence": [e["sentence"] for e in a.evidence],
+            "historical": bool(a.historical), "deliveries": {d.channel: d.state for d in dels}}
+
+
+@app.command()
+def report(out: Optional[Path] = typer.Option(None, help="folder for index.html (default KSTANCE_HOME/report)")):
+    """Write the HTML report with timeline pictures."""
+    settings = _settings()
+    store = _check_store(settings)
+    from flows.pipeline import get_model
+    from reports.html import write_report
+
+    reference = _reference(settings)
+    path = write_report(store, out or settings.home / "report", reference)
+    _console().print(f"report: {path.resolve()}")
+
+
+@app.command()
+def feeds():
+    """The configured feeds and their health: last success, failures, disabled ones and why."""
+    settings = _settings()
+    store = _check_store(settings)
+    from flows.settings import read_feed_list
+    from store import repository as repo
+
+    states = {f.url: f for f in repo.all_feeds(store)}
+    c = _console()
+    for f in read_feed_list(settings.feeds):
+        st = states.get(f["url"])
+        if st is None:
+            c.print(f"never polled  {f['name']}  {f['url']}")
+        elif st.disabled:
+            c.print(f"DISABLED      {f['name']}  {st.disabled_reason}")
+        else:
+            state = f"failing ({st.consecutive_failures}): {st.last_error}" if st.consecutive_failures else "ok"
+            c.print(f"{state:<13} {f['name']}  last success {str(st.last_success or '-')[:19]}")
+
+
+@app.command()
+def serve():
+    """Serve the daily schedule (default 07:00 Asia/Seoul) as Prefect deployments."""
+    settings = _settings()
+    if not os.environ.get("PREFECT_API_URL"):
+        raise Fail("kstance serve needs a Prefect server for its schedule: start one with `prefect server start` "
+                   "and set PREFECT_API_URL=http://127.0.0.1:4200/api (see README, Scheduling)", EXIT_USAGE)
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import deployments
+
+    _console().print(f"serving monitor on '{settings.schedule_cron}' ({settings.schedule_timezone}); Ctrl-C stops")
+    prefect_serve(*deployments(settings))
+
+
+@app.command()
+def demo():
+    """Serve a bundled sample feed on 127.0.0.1, run one full cycle on it, print the stance table and alerts."""
+    from flows.demo import run_demo
+
+    run_demo(_console())
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def _check_store(settings):
+    from store.repository import open_store
+
+    return open_store(settings.db_url)
+
+
+def _reference(settings) -> dict:
+    meta_path = settings.model_artifact / "model.json"
+    if meta_path.exists():
+        return json.loads(meta_path.read_text()).get("reference_profile", {})
+    return {}
+
+
+def _run_monitor(settings, today: str | None) -> dict:
+    _check_store(settings)
+    from alerts.deliver import parse_channels
+    from flows.settings import read_feed_list
+
+    parse_channels(settings.alert_urls)  # bad URLs are named before any work
+    read_feed_list(settings.feeds)
+    from flows.monitor import monitor
+
+    result = _quiet_flow(monitor, today)
+    from reports.html import write_report
+    from store.repository import open_store
+
+    write_report(open_store(settings.db_url), settings.home / "report", _reference(settings))
+    return result
+
+
+def _quiet_flow(fn, *args):
+    """Run a flow with Prefect's shutdown chatter ('Error flushing events' and the like) kept off the terminal."""
+    for name in ("prefect", "prefect.events", "prefect._internal", "httpx", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return fn(*args)
+
+
+def _print_cycle(result: dict) -> None:
+    c = _console()
+    for f in result["feeds"]:
+        if f["status"] == "error":
+            c.print(f"feed {f['feed']}: error: {f['error']}", style="red")
+        elif f["status"] == "disabled":
+            c.print(f"feed {f['feed']}: disabled: {f['error']}", style="yellow")
+        else:
+            c.print(f"feed {f['feed']}: {f['status']}, {f.get('new', 0)} new, {f.get('seen', 0)} already seen")
+    c.print(f"judged {result['judged']} articles ({result['judgments']} judgments); duplicates {result['duplicates']}; "
+            f"shifts {result['shifts']}; new alerts {len(result['new_alerts'])}; delivered {result['delivered']}")
+    for reason, n in result["skipped"].items():
+        c.print(f"  skipped {n}: {reason}")
+    for line in result["delivery_failures"]:
+        c.print(f"  delivery failed: {line}", style="red")
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def main() -> None:
+    from alerts.deliver import BadAlertURL
+    from classifiers.encoder import ModelNotFound
+    from extractors.archives import UnsupportedArchive
+    from flows.settings import SettingsError
+    from store.repository import StoreError
+
+    known = (SettingsError, StoreError, BadAlertURL, ModelNotFound, UnsupportedArchive, FileNotFoundError)
+    try:
+        app(standalone_mode=False)
+    except Fail as exc:
+        _die(str(exc), exc.code)
+    except known as exc:
+        _die(str(exc), EXIT_USAGE if isinstance(exc, (SettingsError, UnsupportedArchive, BadAlertURL)) else EXIT_FAILED)
+    except typer.Abort:
+        _die("aborted", 130)
+    except KeyboardInterrupt:
+        _die("interrupted", 130)
+    except Exception as exc:  # click usage errors, anything unforeseen: still one line
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            hint = f" (see `kstance {exc.ctx.info_name if exc.ctx else ''} --help`)".replace(" kstance kstance", " kstance")
+            _die(f"{exc.format_message()}{hint}", EXIT_USAGE)
+        if isinstance(exc, click.exceptions.ClickException):
+            _die(exc.format_message(), EXIT_USAGE)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        _die(f"unexpected error: {type(exc).__name__}: {_clip(str(exc), 300)} (set KSTANCE_DEBUG=1 for details)",
+             EXIT_FAILED, debug=True)
+
+
+def _die(message: str, code: int, debug: bool = False) -> None:
+    if debug and os.environ.get("KSTANCE_DEBUG"):
+        import traceback
+
+        traceback.print_exc()
+    print(f"kstance: error: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    os._exit(code) if code == 130 else sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

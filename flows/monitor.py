@@ -1,0 +1,94 @@
+"""The daily monitoring cycle: poll feeds, extract, judge, store, detect shifts, alert."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from alerts.deliver import parse_channels
+from extractors.collect import FeedCollection, HostPacer, collect_feed
+from flows import artifacts
+from flows.pipeline import BatchSummary, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver
+from flows.settings import load_settings, read_feed_list
+from store import repository as repo
+
+
+@task(name="collect-feed", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, timeout_seconds=900)
+def collect_feed_task(feed: dict, etag: str | None, last_modified: str | None, db_url: str,
+                      allow_private: bool, pacer: HostPacer, timeout: float) -> FeedCollection:
+    store = repo.open_store(db_url)
+    try:
+        return collect_feed(feed["url"], etag=etag, last_modified=last_modified,
+                            is_known=lambda urls: repo.existing_urls(store, urls), outlet=feed.get("outlet", ""),
+                            allow_private=allow_private, pacer=pacer, timeout=timeout)
+    finally:
+        store.close()
+
+
+@task(name="judge-batch", cache_policy=NO_CACHE)
+def judge_batch_task(store, model, articles, origin: str, dedup) -> BatchSummary:
+    return process_articles(store, model, articles, origin=origin, dedup=dedup)
+
+
+@task(name="detect-and-alert", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+def detect_and_alert_task(store, settings, channels, reference, today: date):
+    shifts = detect_shifts(store, settings, reference)
+    return shifts, *record_and_deliver(store, settings, channels, shifts, backfill=False, today=today)
+
+
+@flow(name="monitor", log_prints=False, validate_parameters=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=4))
+def monitor(today: str | None = None, deliver: bool = True) -> dict:
+    """One cycle over the configured feeds. A failing feed is recorded and skipped; the cycle goes on."""
+    settings = load_settings()
+    day = date.fromisoformat(today) if today else date.today()
+    store = repo.open_store(settings.db_url)
+    channels = parse_channels(settings.alert_urls)
+    feeds = read_feed_list(settings.feeds)
+    model = get_model(settings)
+    run_id = repo.start_run(store, "monitor")
+    pacer = HostPacer(settings.politeness_delay_s)
+    states = {f.url: f for f in repo.all_feeds(store)}
+    due, feed_lines = [], []
+    for feed in feeds:
+        st = states.get(feed["url"])
+        if st is not None and st.disabled:
+            feed_lines.append({"feed": feed["name"], "url": feed["url"], "status": "disabled", "error": st.disabled_reason})
+            continue
+        due.append((feed, st))
+    futures = [collect_feed_task.submit(feed, st.etag if st else None, st.last_modified if st else None, settings.db_url,
+                                 settings.allow_private_addresses, pacer, settings.request_timeout_s)
+        for feed, st in due]
+    dedup = load_deduplicator(store)
+    summary = BatchSummary()
+    new_articles = []
+    for (feed, _), fut in zip(due, futures):
+        try:
+            got: FeedCollection = fut.result()
+            error = got.poll.error
+        except Exception as exc:  # the task itself failed (timeout, crash): the feed is failing, the cycle goes on
+            got, error = None, f"{type(exc).__name__}: {str(exc)[:200]}"
+        items = len(got.articles) if got else 0
+        repo.record_poll(store, feed["url"], name=feed["name"], outlet=feed.get("outlet", ""),
+                         language=feed.get("language"), ok=error is None, error=error,
+                         etag=got.poll.etag if got else None, last_modified=got.poll.last_modified if got else None,
+                         items=items, max_failures=settings.max_feed_failures, base_interval=timedelta(hours=1))
+        status = "error" if error else ("not modified" if got.poll.not_modified else "ok")
+        feed_lines.append({"feed": feed["name"], "url": feed["url"], "status": status, "error": error,
+                           "new": items, "seen": got.seen if got else 0})
+        if got and got.articles:
+            batch = judge_batch_task(store, model, got.articles, feed["url"], dedup)
+            summary.merge(batch)
+            new_articles += [a for a in got.articles]
+    reference = model.meta.get("reference_profile", {})
+    shifts, new_alerts, delivery = detect_and_alert_task(store, settings, channels, reference, day)
+    result = {
+        "kind": "monitor", "feeds": feed_lines, **summary.as_dict(), "shifts": len(shifts), "new_alerts": new_alerts,
+        "delivered": len(delivery.sent), "delivery_failures": [f"{c}: {e}" for _, c, e in delivery.failed],
+    }
+    repo.finish_run(store, run_id, result)
+    artifacts.publish_monitor(store, reference, new_articles, new_alerts, settings)
+    store.close()
+    return result

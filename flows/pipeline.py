@@ -1,0 +1,149 @@
+"""The pipeline's batch steps, free of Prefect so they can be called from flows, tests and benchmarks:
+dedup -> language -> relevance -> judge -> store, and detect -> record alerts -> deliver."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from alerts.deliver import Channel
+from alerts.outbox import DeliveryReport, deliver_due
+from classifiers.actors import ACTORS
+from classifiers.relevance import relevance
+from classifiers.shifts import DetectorConfig, Shift, detect
+from classifiers.stance import StanceModel
+from extractors.article import DUPLICATE, IRRELEVANT, OK, UNSUPPORTED_LANGUAGE, Article
+from extractors.dedup import Deduplicator, simhash
+from flows.settings import Settings
+from store import repository as repo
+
+log = logging.getLogger(__name__)
+
+_models: dict[tuple, StanceModel] = {}
+_model_lock = threading.Lock()
+
+
+def get_model(settings: Settings) -> StanceModel:
+    """The classifier, loaded once per process for a given artifact, encoder and backend."""
+    key = (str(settings.model_artifact), settings.model, settings.backend)
+    with _model_lock:
+        if key not in _models:
+            if settings.backend == "onnx":
+                from classifiers.onnx_backend import load_onnx_model
+
+                _models[key] = load_onnx_model(settings.model_artifact, settings.model, settings.home / "onnx")
+            else:
+                _models[key] = StanceModel.load(settings.model_artifact, settings.model)
+        return _models[key]
+
+
+def model_version(model: StanceModel) -> str:
+    return f"v{model.meta.get('version', 0)}-{model.meta.get('train', {}).get('corpus_fingerprint', 'unknown')[:8]}"
+
+
+@dataclass
+class BatchSummary:
+    read: int = 0
+    duplicates: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+    judged: int = 0
+    judgments: int = 0
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def merge(self, other: "BatchSummary") -> None:
+        self.read += other.read
+        self.duplicates += other.duplicates
+        self.judged += other.judged
+        self.judgments += other.judgments
+        for k, v in other.skipped.items():
+            self.skipped[k] = self.skipped.get(k, 0) + v
+
+    def as_dict(self) -> dict:
+        return {"read": self.read, "duplicates": self.duplicates, "skipped": dict(sorted(self.skipped.items())),
+                "judged": self.judged, "judgments": self.judgments}
+
+
+def load_deduplicator(store: repo.Store) -> Deduplicator:
+    d = Deduplicator()
+    for url, chash, sim in repo.dedup_index(store):
+        d.add(url, chash, int(sim, 16) if sim else 0)
+    return d
+
+
+def process_articles(store: repo.Store, model: StanceModel, articles: list[Article], *, origin: str,
+                     dedup: Deduplicator) -> BatchSummary:
+    """Screen, judge and store one batch. Idempotent: articles already stored are counted as duplicates
+    and left as they are, so a rerun over the same input changes nothing."""
+    summary = BatchSummary(read=len(articles))
+    to_judge: list[tuple[Article, int]] = []
+    screened: list[tuple[Article, int | None, str | None]] = []
+    known = repo.existing_urls(store, [a.url for a in articles])
+    for a in articles:
+        if a.url in known or a.url in dedup.seen_urls:
+            summary.duplicates += 1
+            continue
+        sim = simhash(a.text) if a.text else None
+        if a.status != OK:
+            summary.skip(a.reason or a.status)
+            screened.append((a, sim, None))
+            dedup.seen_urls.add(a.url)
+            continue
+        dup = dedup.duplicate_of(a, sim)
+        if dup:
+            summary.duplicates += 1
+            screened.append((a.with_status(DUPLICATE, f"same story as {dup}"), sim, dup))
+            dedup.seen_urls.add(a.url)
+            continue
+        dedup.add(a.url, a.content_hash, sim or 0)
+        if a.language and a.language not in model.languages:
+            reason = f"language {a.language!r} not covered by the model"
+            summary.skip(reason)
+            screened.append((a.with_status(UNSUPPORTED_LANGUAGE, reason), sim, None))
+            continue
+        keep, why = relevance(a.title, a.text)
+        if not keep:
+            summary.skip(why)
+            screened.append((a.with_status(IRRELEVANT, why), sim, None))
+            continue
+        to_judge.append((a, sim))
+    verdicts = model.judge_texts([a.text for a, _ in to_judge], [a.language for a, _ in to_judge]) if to_judge else []
+    version = model_version(model)
+    with store.session() as s:
+        for a, sim, dup in screened:
+            repo.save_article(s, a, origin=origin, simhash=sim, duplicate_of=dup)
+        for (a, sim), v in zip(to_judge, verdicts):
+            stored = a if v.judgments or not v.reason else a.with_status(OK, v.reason)
+            repo.save_article(s, stored, origin=origin, simhash=sim)
+            repo.save_judgments(s, a.url, v.judgments, version)
+            summary.judged += 1
+            summary.judgments += len(v.judgments)
+    return summary
+
+
+def detect_shifts(store: repo.Store, settings: Settings, reference: dict[str, dict]) -> list[Shift]:
+    cfg = DetectorConfig(k=settings.cusum_k, h=settings.cusum_h, sigma=settings.score_sigma)
+    shifts: list[Shift] = []
+    for actor in ACTORS:
+        ref = reference.get(actor, {}).get("score", 0.0)
+        shifts += detect(actor, repo.series(store, actor), ref, cfg)
+    return shifts
+
+
+def record_and_deliver(store: repo.Store, settings: Settings, channels: list[Channel], shifts: list[Shift], *,
+                       backfill: bool, deliver_historical: bool = False, today: date | None = None,
+                       deliver: bool = True) -> tuple[list[str], DeliveryReport]:
+    """Record new shifts in the outbox, then send what is due. A shift is historical when it comes from a
+    backfill (unless deliver_historical) or was confirmed by articles older than historical_after_days."""
+    today = today or date.today()
+    cutoff = today - timedelta(days=settings.historical_after_days)
+    keys = [c.key for c in channels]
+    new: list[str] = []
+    for sh in shifts:
+        historical = backfill or sh.detected_at < cutoff
+        send_it = deliver_historical if backfill else not historical
+        new += repo.record_shifts(store, [sh], historical=historical, deliver=send_it, channels=keys)
+    report = deliver_due(store, channels, settings.historical_after_days) if deliver else DeliveryReport()
+    return new, report

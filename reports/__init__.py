@@ -1,0 +1,1 @@
+"""The HTML report: stance timelines per actor, the stance table, alerts and feed health."""

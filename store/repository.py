@@ -1,0 +1,301 @@
+"""The repository: every read and write the flows make, in small transactions, idempotent by key."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable, Iterator
+
+from sqlalchemy import create_engine, event, select, delete, func
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from classifiers.shifts import Evidence, Observation, Shift
+from classifiers.stance import Judgment
+from extractors.article import Article
+from store.models import AlertRow, ArticleRow, Base, DeliveryRow, FeedRow, JudgmentRow, RunRow
+
+
+class StoreError(RuntimeError):
+    """A store that cannot be opened or written; the message is one line, with passwords masked."""
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def mask_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+@dataclass
+class Store:
+    engine: Engine
+    sessions: sessionmaker
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str) -> Store:
+    """Open (and create if needed) the store; raises StoreError with one clear line before any work."""
+    try:
+        engine = create_engine(url, pool_pre_ping=True, future=True)
+    except Exception as exc:
+        raise StoreError(f"bad database URL {mask_url(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers do not block the writer
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    try:
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        msg = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        raise StoreError(f"cannot open the store at {mask_url(url)}: {msg}") from None
+    return Store(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+# -- articles -------------------------------------------------------------------------------------
+
+def existing_urls(store: Store, urls: Iterable[str]) -> set[str]:
+    urls = list(set(urls))
+    found: set[str] = set()
+    with store.session() as s:
+        for i in range(0, len(urls), 500):
+            found.update(s.scalars(select(ArticleRow.url).where(ArticleRow.url.in_(urls[i:i + 500]))))
+    return found
+
+
+def dedup_index(store: Store) -> list[tuple[str, str, str | None]]:
+    """(url, content_hash, simhash) of every stored story that is not itself a duplicate."""
+    with store.session() as s:
+        return list(s.execute(select(ArticleRow.url, ArticleRow.content_hash, ArticleRow.simhash)
+                              .where(ArticleRow.duplicate_of.is_(None))).tuples())
+
+
+def save_article(s: Session, a: Article, *, origin: str | None, simhash: int | None = None,
+                 duplicate_of: str | None = None) -> None:
+    row = s.get(ArticleRow, a.url)
+    if row is None:
+        row = ArticleRow(url=a.url, first_seen=now())
+        s.add(row)
+    row.original_url = a.original_url
+    row.title, row.source, row.author = a.title, a.source, a.author
+    row.published, row.language = a.published, a.language
+    row.status, row.reason = a.status, a.reason
+    row.content_hash = a.content_hash
+    row.simhash = f"{simhash:016x}" if simhash is not None else None
+    row.duplicate_of = duplicate_of
+    row.origin = origin
+    row.text = a.text
+
+
+def save_judgments(s: Session, url: str, judgments: list[Judgment], model: str) -> None:
+    s.execute(delete(JudgmentRow).where(JudgmentRow.article_url == url))
+    for j in judgments:
+        s.add(JudgmentRow(article_url=url, actor=j.actor, stance=j.stance, score=j.score, confidence=j.confidence,
+                          evidence=list(j.evidence), sentences=j.sentences, model=model))
+
+
+def series(store: Store, actor: str) -> list[Observation]:
+    """Every judged article toward this actor, in publication order (undated articles excluded)."""
+    with store.session() as s:
+        rows = s.execute(
+            select(JudgmentRow, ArticleRow.published, ArticleRow.title, ArticleRow.source)
+            .join(ArticleRow, ArticleRow.url == JudgmentRow.article_url)
+            .where(JudgmentRow.actor == actor, ArticleRow.published.is_not(None))
+            .order_by(ArticleRow.published, ArticleRow.url)
+        ).all()
+    return [Observation(j.article_url, pub, j.score, j.confidence, j.stance, title or "", source or "",
+                        tuple(j.evidence or ())) for j, pub, title, source in rows]
+
+
+def stance_table(store: Store, recent_days: int = 30) -> list[dict]:
+    """Per actor: the latest judged article's date, the mean score over the last `recent_days` days of
+    articles (article time), the count, and the strongest recent evidence."""
+    out = []
+    with store.session() as s:
+        for actor in ("US", "CN", "JP", "KP", "RU"):
+            last = s.scalar(select(func.max(ArticleRow.published)).join(
+                JudgmentRow, JudgmentRow.article_url == ArticleRow.url).where(JudgmentRow.actor == actor))
+            if last is None:
+                out.append({"actor": actor, "n": 0})
+                continue
+            since = last - timedelta(days=recent_days)
+            rows = s.execute(
+                select(JudgmentRow, ArticleRow.title).join(ArticleRow, ArticleRow.url == JudgmentRow.article_url)
+                .where(JudgmentRow.actor == actor, ArticleRow.published >= since)
+            ).all()
+            scores = [j.score for j, _ in rows]
+            best = max(rows, key=lambda r: r[0].confidence)
+            out.append({"actor": actor, "n": len(rows), "score": sum(scores) / len(scores), "last": last,
+                        "evidence": (best[0].evidence or [""])[0], "title": best[1]})
+    return out
+
+
+def counts(store: Store) -> dict[str, int]:
+    with store.session() as s:
+        by_status = dict(s.execute(select(ArticleRow.status, func.count()).group_by(ArticleRow.status)).tuples().all())
+        by_status["judgments"] = s.scalar(select(func.count()).select_from(JudgmentRow)) or 0
+        by_status["alerts"] = s.scalar(select(func.count()).select_from(AlertRow)) or 0
+    return by_status
+
+
+# -- feeds ----------------------------------------------------------------------------------------
+
+def feed_state(store: Store, url: str) -> FeedRow | None:
+    with store.session() as s:
+        return s.get(FeedRow, url)
+
+
+def all_feeds(store: Store) -> list[FeedRow]:
+    with store.session() as s:
+        return list(s.scalars(select(FeedRow).order_by(FeedRow.url)))
+
+
+def record_poll(store: Store, url: str, *, name: str, outlet: str, language: str | None, ok: bool,
+                error: str | None, etag: str | None, last_modified: str | None, items: int,
+                max_failures: int, base_interval: timedelta) -> FeedRow:
+    """Update a feed's state after a poll: back-off doubles with each consecutive failure, and the feed
+    is disabled, with the reason, after max_failures in a row."""
+    t = now()
+    with store.session() as s:
+        row = s.get(FeedRow, url)
+        if row is None:
+            row = FeedRow(url=url, consecutive_failures=0, items_seen=0, disabled=False)
+            s.add(row)
+        row.name, row.outlet, row.language = name, outlet, language
+        row.last_polled = t
+        if ok:
+            row.etag, row.last_modified = etag, last_modified
+            row.last_success, row.last_error = t, None
+            row.consecutive_failures = 0
+            row.next_poll = t + base_interval
+            row.items_seen = (row.items_seen or 0) + items
+        else:
+            row.last_error = error
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.next_poll = t + base_interval * min(2 ** row.consecutive_failures, 32)
+            if row.consecutive_failures >= max_failures:
+                row.disabled = True
+                row.disabled_reason = f"{row.consecutive_failures} failures in a row; last: {error}"
+        return row
+
+
+# -- alerts and the outbox ------------------------------------------------------------------------
+
+def record_shifts(store: Store, actor_shifts: list[Shift], *, historical: bool, deliver: bool,
+                  channels: list[str]) -> list[str]:
+    """Write new shifts as alerts, each with a delivery per channel: `pending` when they are to be sent,
+    `skipped` otherwise. Returns the ids of the alerts that were new. Known ids are left as they are."""
+    new = []
+    with store.session() as s:
+        for sh in actor_shifts:
+            if s.get(AlertRow, sh.key) is not None:
+                continue
+            s.add(AlertRow(
+                id=sh.key, actor=sh.actor, from_stance=sh.from_stance, to_stance=sh.to_stance,
+                from_score=sh.from_score, to_score=sh.to_score, magnitude=sh.magnitude, confidence=sh.confidence,
+                detected_at=sh.detected_at, first_date=sh.first_date, last_date=sh.last_date,
+                articles=list(sh.articles),
+                evidence=[{"sentence": e.sentence, "title": e.title, "url": e.url, "published": e.published.isoformat()}
+                          for e in sh.evidence],
+                historical=historical, created_at=now(),
+            ))
+            s.flush()
+            for ch in channels:
+                s.add(DeliveryRow(alert_id=sh.key, channel=ch, state="pending" if deliver else "skipped", attempts=0))
+            new.append(sh.key)
+    return new
+
+
+def alerts(store: Store) -> list[tuple[AlertRow, list[DeliveryRow]]]:
+    with store.session() as s:
+        rows = list(s.scalars(select(AlertRow).order_by(AlertRow.detected_at, AlertRow.actor, AlertRow.id)))
+        dels = list(s.scalars(select(DeliveryRow)))
+    by_alert: dict[str, list[DeliveryRow]] = {}
+    for d in dels:
+        by_alert.setdefault(d.alert_id, []).append(d)
+    return [(a, sorted(by_alert.get(a.id, []), key=lambda d: d.channel)) for a in rows]
+
+
+def shift_from_row(a: AlertRow) -> Shift:
+    return Shift(a.actor, a.from_stance, a.to_stance, a.from_score, a.to_score, a.magnitude, a.confidence,
+                 a.detected_at, a.first_date, a.last_date, tuple(a.articles),
+                 tuple(Evidence(e["sentence"], e["title"], e["url"], date.fromisoformat(e["published"]))
+                       for e in a.evidence))
+
+
+def ensure_deliveries(store: Store, channels: list[str], since: date) -> None:
+    """A channel added to the settings later gets pending rows for the recent live alerts it has not seen
+    (not for the whole history, which would flood a new channel)."""
+    with store.session() as s:
+        live = list(s.scalars(select(AlertRow.id).where(AlertRow.historical.is_(False), AlertRow.detected_at >= since)))
+        have = set(s.execute(select(DeliveryRow.alert_id, DeliveryRow.channel)).tuples())
+        for aid in live:
+            for ch in channels:
+                if (aid, ch) not in have:
+                    s.add(DeliveryRow(alert_id=aid, channel=ch, state="pending", attempts=0))
+
+
+def due_deliveries(store: Store, channels: list[str]) -> list[DeliveryRow]:
+    t = now()
+    with store.session() as s:
+        return list(s.scalars(select(DeliveryRow).where(
+            DeliveryRow.state.in_(("pending", "failed")), DeliveryRow.channel.in_(channels),
+            (DeliveryRow.next_try.is_(None)) | (DeliveryRow.next_try <= t),
+        ).order_by(DeliveryRow.alert_id, DeliveryRow.channel)))
+
+
+def mark_delivery(store: Store, alert_id: str, channel: str, *, state: str, error: str | None = None,
+                  retry_base: timedelta = timedelta(minutes=5)) -> None:
+    with store.session() as s:
+        d = s.get(DeliveryRow, (alert_id, channel))
+        if d is None:
+            return
+        if state == "sending":
+            d.attempts = (d.attempts or 0) + 1
+        d.state, d.last_error = state, error
+        if state == "sent":
+            d.sent_at, d.next_try = now(), None
+        elif state == "failed":
+            d.next_try = now() + retry_base * min(2 ** max(0, d.attempts - 1), 64)
+
+
+def start_run(store: Store, kind: str) -> int:
+    with store.session() as s:
+        row = RunRow(kind=kind, started=now())
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def finish_run(store: Store, run_id: int, summary: dict) -> None:
+    with store.session() as s:
+        row = s.get(RunRow, run_id)
+        if row:
+            row.finished, row.summary = now(), summary
+
+
+def last_runs(store: Store, n: int = 5) -> list[RunRow]:
+    with store.session() as s:
+        return list(s.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(n)))
