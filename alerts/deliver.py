@@ -80,6 +80,7 @@ def send(channel: Channel, sh: Shift, *, historical: bool = False) -> str | None
     if ok:
         return None
     detail = (captured.getvalue().strip().splitlines() or [captured_extra or "delivery failed"])[-1]
+    detail = detail.split(" - WARNING - ")[-1].split(" - ERROR - ")[-1]  # drop apprise's timestamp prefix
     return scrub(detail, channel.url)[:300]
 
 

@@ -30,7 +30,8 @@ def settle_interrupted(store: Store) -> list[tuple[str, str]]:
     return out
 
 
-def deliver_due(store: Store, channels: list[Channel], recent_days: int = 14) -> DeliveryReport:
+def deliver_due(store: Store, channels: list[Channel], recent_days: int = 14,
+                retry_base: timedelta = timedelta(minutes=5)) -> DeliveryReport:
     report = DeliveryReport()
     report.unknown = settle_interrupted(store)
     if not channels:
@@ -49,6 +50,6 @@ def deliver_due(store: Store, channels: list[Channel], recent_days: int = 14) ->
             mark_delivery(store, d.alert_id, d.channel, state="sent")
             report.sent.append((d.alert_id, d.channel))
         else:
-            mark_delivery(store, d.alert_id, d.channel, state="failed", error=error)
+            mark_delivery(store, d.alert_id, d.channel, state="failed", error=error, retry_base=retry_base)
             report.failed.append((d.alert_id, d.channel, error))
     return report

@@ -33,14 +33,14 @@ class UnsupportedArchive(ValueError):
 
 def archive_kind(path: Path) -> str:
     name = path.name.lower()
+    if not path.exists():
+        raise UnsupportedArchive(f"{path}: no such file or folder")
     if path.is_dir():
         return "folder"
     if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
         return "jsonl"
     if name.endswith((".warc", ".warc.gz")):
         return "warc"
-    if not path.exists():
-        raise UnsupportedArchive(f"{path}: no such file or folder")
     raise UnsupportedArchive(f"{path}: not a supported archive (.jsonl, .jsonl.gz, .warc, .warc.gz or a folder)")
 
 
@@ -103,7 +103,6 @@ def read_warc(path: Path) -> Iterator[Item]:
             for record in it:
                 if record.rec_type != "response":
                     continue
-                where = f"{path.name}@{it.get_record_offset()}"
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
                 if "html" not in ctype.lower():
@@ -112,6 +111,7 @@ def read_warc(path: Path) -> Iterator[Item]:
                 if not str(status).startswith("2"):
                     continue
                 body = record.content_stream().read()
+                where = f"{path.name}@{it.get_record_offset()}"
                 date = record.rec_headers.get_header("WARC-Date")
                 try:
                     canonical = canonical_url(url)

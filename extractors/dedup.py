@@ -8,15 +8,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trafilatura.deduplication import Simhash
+import hashlib
+import re
+
+import numpy as np
 
 from extractors.article import Article
 
 NEAR_DUPLICATE_BITS = 6  # out of 64: wire copies with a changed headline or byline stay within this
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def simhash(text: str) -> int:
-    return Simhash(" ".join(text.split()[:2000])).hash
+    """64-bit Charikar SimHash over word 3-gram shingles of the first 3,000 words.
+
+    Shingles (not single tokens) keep word order, and using all of them (trafilatura's Simhash samples a
+    subset) keeps a changed byline or dateline from moving the hash by more than a few bits."""
+    words = [w.casefold() for w in _WORD.findall(text)[:3000]]
+    if len(words) < 3:
+        words = words + [""] * (3 - len(words))
+    shingles = {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+    hashes = np.fromiter((int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
+                          for s in shingles), dtype=np.uint64, count=len(shingles))
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(shingles)
+    return int(sum(1 << i for i in range(64) if votes[i] > 0))
 
 
 def hamming(a: int, b: int) -> int:

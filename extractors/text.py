@@ -69,6 +69,22 @@ def parse_date(value: str | date | datetime | None) -> date | None:
         return None
 
 
+_TITLE_SEPARATORS = (" | ", " - ", " :: ", " « ", " — ", " – ")
+
+
+def clean_title(title: str, sitename: str | None) -> str:
+    """A page title without the outlet's name tacked on ("Story | Yonhap News Agency" -> "Story")."""
+    title = " ".join(title.split())
+    for sep in _TITLE_SEPARATORS:
+        if sep not in title:
+            continue
+        head, tail = title.rsplit(sep, 1)
+        same_site = sitename and (tail.casefold() in sitename.casefold() or sitename.casefold() in tail.casefold())
+        if same_site or (len(tail.split()) <= 4 and len(head) > 2 * len(tail)):
+            return head.strip()
+    return title
+
+
 def extract_article(
     html: str | bytes,
     url: str,
@@ -102,7 +118,7 @@ def extract_article(
     article = Article(
         url=canonical or url,
         original_url=url,
-        title=(title or meta_title or "").strip(),
+        title=(title or clean_title(meta_title or "", sitename)).strip(),
         text=text,
         published=parse_date(published) or parse_date(meta_date),
         source=(source or sitename or "").strip(),

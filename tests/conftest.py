@@ -1,0 +1,132 @@
+"""Shared fixtures: loopback servers, isolated settings, the calibrated model, Prefect's test harness."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+
+# Prefect and kstance state of the test session live in a throw-away folder, never in the user's.
+_SESSION_HOME = Path(os.environ.get("PYTEST_KSTANCE_HOME", "/tmp")) / f"kstance-tests-{os.getpid()}"
+os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+for var in ("KSTANCE_ALERT_URLS", "KSTANCE_DATABASE_URL", "KSTANCE_MODEL", "KSTANCE_FEEDS", "KSTANCE_HOME",
+            "KSTANCE_CONFIG", "PREFECT_API_URL"):
+    os.environ.pop(var, None)
+
+
+def fixture_page(name: str) -> tuple[bytes, dict]:
+    html = gzip.decompress((FIXTURES / "pages" / f"{name}.html.gz").read_bytes())
+    meta = json.loads((FIXTURES / "pages" / f"{name}.meta.json").read_text(encoding="utf-8"))
+    return html, meta
+
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+class LoopbackServer:
+    """A real HTTP server on 127.0.0.1 whose routes the test sets: path -> handler(request)."""
+
+    def __init__(self):
+        self.routes: dict[str, Route] = {}
+        self.hits: list[tuple[str, dict]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _dispatch(self):
+                outer.hits.append((self.path, dict(self.headers)))
+                route = outer.routes.get(self.path.split("?")[0])
+                if route is None:
+                    self.send_error(404)
+                    return
+                route(self)
+
+            do_GET = _dispatch
+            do_POST = _dispatch
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def respond(body: bytes | str, status: int = 200, ctype: str = "text/html; charset=utf-8", headers: dict | None = None) -> Route:
+    data = body.encode() if isinstance(body, str) else body
+
+    def route(req: BaseHTTPRequestHandler) -> None:
+        req.send_response(status)
+        req.send_header("Content-Type", ctype)
+        req.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            req.send_header(k, v)
+        req.end_headers()
+        req.wfile.write(data)
+
+    return route
+
+
+@pytest.fixture
+def server():
+    s = LoopbackServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def kstance_env(tmp_path, monkeypatch):
+    """Isolated KSTANCE_* settings for one test: its own home and SQLite store, loopback fetching allowed."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("KSTANCE_HOME", str(home))
+    monkeypatch.setenv("KSTANCE_ALLOW_PRIVATE_ADDRESSES", "true")
+    monkeypatch.setenv("KSTANCE_POLITENESS_DELAY_S", "0")
+    monkeypatch.setenv("KSTANCE_REQUEST_TIMEOUT_S", "5")
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture(scope="session")
+def model():
+    from classifiers.stance import StanceModel
+
+    return StanceModel.load(ROOT / "seeds" / "model")
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """A throw-away Prefect API for the tests that run flows (costs about 15 s, so once per session)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

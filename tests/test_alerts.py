@@ -1,0 +1,197 @@
+"""Alert delivery through apprise to real protocol peers on 127.0.0.1: an SMTP server and a Slack-format webhook."""
+import email
+import json
+import socket
+from datetime import date, timedelta
+from email import policy
+
+import pytest
+
+from alerts.deliver import BadAlertURL, parse_channels
+from alerts.outbox import deliver_due
+from alerts.render import html_body, slack_body, subject
+from classifiers.shifts import Evidence, Shift
+from store import repository as repo
+from tests.conftest import respond
+
+SECRET = "hunter2-s3cret"
+NASTY = "<script>alert(1)</script> @channel <!here> <https://evil.example|click>"
+
+
+def make_shift(title="Seoul summons Japanese envoy", actor="JP", day=None) -> Shift:
+    day = day or date.today()
+    ev = (Evidence("The foreign ministry summoned a senior Japanese diplomat and demanded Tokyo withdraw the claim.",
+                   title, "https://news.example/a1", day),)
+    return Shift(actor, "cooperative", "confrontational", 0.62, -0.71, 1.33, 0.88, day, day - timedelta(days=3), day,
+                 ("https://news.example/a0", "https://news.example/a1"), ev)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+        self.logins = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def smtp_server(inbox: Inbox, port: int):
+    """A real SMTP server that requires the login kstance is configured with (over plain SMTP on loopback)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password.decode() == SECRET
+        inbox.logins.append(ok)
+        return AuthResult(success=ok)
+
+    return Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                      auth_require_tls=False, auth_required=True)
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    port = free_port()
+    ctl = smtp_server(inbox, port)
+    ctl.start()
+    inbox.port, inbox.controller = port, ctl
+    yield inbox
+    try:
+        ctl.stop()
+    except Exception:
+        pass
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = repo.open_store(f"sqlite:///{tmp_path / 'k.db'}")
+    yield s
+    s.close()
+
+
+def mail_url(port: int) -> str:
+    return f"mailto://kstance:{SECRET}@127.0.0.1:{port}?from=kstance@example.com&to=desk@example.com&mode=insecure"
+
+
+def test_email_reaches_a_real_smtp_server_with_subject_stance_and_evidence(smtp, store):
+    channels = parse_channels([mail_url(smtp.port)])
+    sh = make_shift()
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[c.key for c in channels])
+    report = deliver_due(store, channels)
+    assert report.sent == [(sh.key, channels[0].key)] and not report.failed
+    assert len(smtp.messages) == 1 and smtp.logins == [True]
+    msg = smtp.messages[0]
+    assert msg["Subject"] == "Seoul's stance toward Japan: cooperative -> confrontational"
+    body = msg.get_body(("html", "plain")).get_content()
+    assert "summoned a senior Japanese diplomat" in body and "https://news.example/a1" in body
+    # delivered exactly once: another pass sends nothing
+    assert deliver_due(store, channels).sent == [] and len(smtp.messages) == 1
+
+
+def test_smtp_down_then_up_delivers_exactly_once(store):
+    port = free_port()
+    channels = parse_channels([mail_url(port)])
+    sh = make_shift()
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[c.key for c in channels])
+    first = deliver_due(store, channels, retry_base=timedelta(0))
+    assert first.failed and not first.sent
+    assert SECRET not in first.failed[0][2]
+    [(alert, [delivery])] = repo.alerts(store)
+    assert delivery.state == "failed" and delivery.attempts == 1 and delivery.last_error
+
+    inbox = Inbox()
+    ctl = smtp_server(inbox, port)
+    ctl.start()
+    try:
+        second = deliver_due(store, channels, retry_base=timedelta(0))
+        third = deliver_due(store, channels, retry_base=timedelta(0))
+    finally:
+        ctl.stop()
+    assert len(second.sent) == 1 and third.sent == [] and len(inbox.messages) == 1
+    [(alert, [delivery])] = repo.alerts(store)
+    assert delivery.state == "sent" and delivery.attempts == 2
+
+
+@pytest.fixture
+def slack(server, monkeypatch):
+    """Slack's incoming-webhook endpoint is outside this machine's reach: apprise's Slack plugin is pointed at a
+    loopback server that speaks the same protocol (POST of Slack's JSON, answering 'ok')."""
+    from apprise.plugins.slack import NotifySlack
+
+    monkeypatch.setattr(NotifySlack, "webhook_url", server.url("/services"))
+    received, answers = [], []
+
+    def hook(req):
+        n = int(req.headers.get("Content-Length", 0))
+        received.append(json.loads(req.rfile.read(n)))
+        status = answers.pop(0) if answers else 200
+        respond("ok" if status == 200 else "server error", status=status, ctype="text/plain")(req)
+
+    server.routes["/services/T000AAAA/B000BBBB/XXXXXXXXXXXXXXXXXXXXXXXX"] = hook
+    server.received, server.answers = received, answers
+    return server
+
+
+SLACK_URL = "https://hooks.slack.com/services/T000AAAA/B000BBBB/XXXXXXXXXXXXXXXXXXXXXXXX"
+
+
+def test_slack_payload_is_slack_format_and_escapes_article_text(slack, store):
+    channels = parse_channels([SLACK_URL])
+    assert channels[0].key.startswith("slack:")
+    sh = make_shift(title=NASTY)
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
+    assert deliver_due(store, channels).sent
+    [payload] = slack.received
+    text = json.dumps(payload)
+    assert "Seoul's stance toward Japan" in text
+    assert "<!here>" not in text and "@channel" not in text.replace("@\\u200bchannel", "")
+    assert "<https://evil.example|click>" not in text and "<script>" not in text
+
+
+def test_webhook_500_then_200_is_retried_and_delivered_once(slack, store):
+    channels = parse_channels([SLACK_URL])
+    slack.answers.extend([500])
+    sh = make_shift()
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
+    assert deliver_due(store, channels, retry_base=timedelta(0)).failed
+    assert len(deliver_due(store, channels, retry_base=timedelta(0)).sent) == 1
+    assert deliver_due(store, channels, retry_base=timedelta(0)).sent == []
+    assert len(slack.received) == 2  # one refused, one accepted, none after
+
+
+def test_historical_alerts_are_recorded_but_not_sent(smtp, store):
+    channels = parse_channels([mail_url(smtp.port)])
+    repo.record_shifts(store, [make_shift()], historical=True, deliver=False, channels=[channels[0].key])
+    assert deliver_due(store, channels).sent == [] and smtp.messages == []
+    [(alert, [delivery])] = repo.alerts(store)
+    assert alert.historical and delivery.state == "skipped"
+
+
+def test_interrupted_send_is_not_repeated(smtp, store):
+    channels = parse_channels([mail_url(smtp.port)])
+    sh = make_shift()
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
+    repo.mark_delivery(store, sh.key, channels[0].key, state="sending")  # as a run killed mid-send leaves it
+    report = deliver_due(store, channels)
+    assert report.unknown == [(sh.key, channels[0].key)] and not report.sent and smtp.messages == []
+
+
+def test_bad_alert_url_is_named_at_start_up_with_its_secret_masked():
+    with pytest.raises(BadAlertURL) as exc:
+        parse_channels(["mailto://desk@example.com", f"nosuchservice://user:{SECRET}@host/path"])
+    assert "#2" in str(exc.value) and SECRET not in str(exc.value)
+
+
+def test_html_email_escapes_headlines():
+    body = html_body(make_shift(title=NASTY))
+    assert "<script>" not in body and "&lt;script&gt;" in body
+    assert subject(make_shift()) == "Seoul's stance toward Japan: cooperative -> confrontational"
+    assert "&lt;!here&gt;" in slack_body(make_shift(title=NASTY))
