@@ -22,7 +22,7 @@ STANCES = LABELS[:3]
 SCORE_OF = {"cooperative": 1.0, "neutral": 0.0, "confrontational": -1.0}
 NONE = 3
 
-MAX_TEXT_CHARS = 200_000  # 1 MB of text is not an article; judge its beginning
+MAX_TEXT_CHARS = 60_000  # a long feature is 30,000 characters; 1 MB of text is not an article: judge its beginning
 NONE_MAX = 0.5  # a sentence whose no-stance probability is above this casts no vote
 MAX_EVIDENCE = 3
 _PRONOUN_START = ("He ", "She ", "They ", "“", "\"", "‘", "It ", "The president", "The candidate")

@@ -17,6 +17,38 @@ from extractors.text import article_from_text, extract_article
 from extractors.urls import RefusedURL, canonical_url
 
 
+class RobotsRules:
+    """robots.txt per host, fetched once per run with the same client and rules as everything else.
+    An unreachable or missing robots.txt allows everything (the common convention); a 401/403 denies all."""
+
+    def __init__(self, user_agent: str = "kstance"):
+        self.user_agent = user_agent
+        self._parsers: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def allowed(self, url: str, client: httpx.Client, *, allow_private: bool, timeout: float) -> bool:
+        from urllib.robotparser import RobotFileParser
+
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            parser = self._parsers.get(origin)
+        if parser is None:
+            parser = RobotFileParser()
+            try:
+                r = get(origin + "/robots.txt", client=client, allow_private=allow_private, timeout=timeout,
+                        max_bytes=512 * 1024)
+                parser.parse(r.body.decode("utf-8", "replace").splitlines())
+            except FetchError as exc:
+                if str(exc) in ("HTTP 401", "HTTP 403"):
+                    parser.disallow_all = True
+                else:
+                    parser.allow_all = True
+            with self._lock:
+                self._parsers[origin] = parser
+        return parser.can_fetch(self.user_agent, url)
+
+
 class HostPacer:
     """At most one request per host every `delay` seconds, across threads."""
 
@@ -46,8 +78,10 @@ class FeedCollection:
 
 def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, is_known: Callable[[list[str]], set[str]],
                  outlet: str = "", allow_private: bool = False, pacer: HostPacer | None = None,
-                 timeout: float = 20.0, client: httpx.Client | None = None, max_items: int = 200) -> FeedCollection:
+                 timeout: float = 20.0, client: httpx.Client | None = None, max_items: int = 200,
+                 robots: RobotsRules | None = None) -> FeedCollection:
     own = client is None
+    robots = robots or RobotsRules()
     client = client or new_client(timeout, allow_private=allow_private)
     pacer = pacer or HostPacer(0)
     try:
@@ -70,8 +104,13 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
                 out.seen += 1
                 continue
             known.add(canonical)
-            pacer.wait(entry.url)
             try:
+                if not robots.allowed(entry.url, client, allow_private=allow_private, timeout=timeout):
+                    out.articles.append(Article(url=canonical, original_url=entry.url, title=entry.title, text="",
+                                                published=None, source=outlet, status=UNEXTRACTABLE,
+                                                reason="page not fetched: disallowed by robots.txt", fetched_at=fetched))
+                    continue
+                pacer.wait(entry.url)
                 r = get(entry.url, client=client, allow_private=allow_private, timeout=timeout)
             except (FetchError, RefusedURL) as exc:
                 out.articles.append(Article(url=canonical, original_url=entry.url, title=entry.title, text="",

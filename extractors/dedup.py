@@ -35,6 +35,15 @@ def simhash(text: str) -> int:
     return int(sum(1 << i for i in range(64) if votes[i] > 0))
 
 
+def story_simhash(article: Article) -> int:
+    """SimHash of the story's body: a leading headline line is left out, since republishers rewrite headlines."""
+    text = article.text
+    first, _, rest = text.partition("\n")
+    if rest and article.title and " ".join(first.split()).casefold() == " ".join(article.title.split()).casefold():
+        text = rest
+    return simhash(text)
+
+
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
@@ -60,7 +69,7 @@ class Deduplicator:
         hit = self.by_hash.get(article.content_hash)
         if hit:
             return hit
-        sim = simhash(article.text) if sim is None else sim
+        sim = story_simhash(article) if sim is None else sim
         for i, band in enumerate(self.bands):
             for other, url in band.get((sim >> (8 * i)) & 0xFF, ()):
                 if hamming(sim, other) <= NEAR_DUPLICATE_BITS:

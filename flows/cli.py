@@ -35,9 +35,12 @@ def _settings(**overrides):
 
 
 def _console():
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    # piped into a log (make demo | tee, CI), rich would assume 80 columns and fold the tables
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 132)
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -129,8 +132,9 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import backfill as bf
+    from flows.lock import store_lock
 
-    with Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
+    with store_lock(settings.home, settings.db_url, "backfill"), Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
                   TextColumn("{task.fields[problems]} problems"), TimeElapsedColumn(),
                   console=_console(), transient=False) as progress:
         task = progress.add_task("read", total=None, problems=0)
@@ -152,7 +156,7 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
 
 @app.command()
 def calibrate(folds: int = typer.Option(3, help="cross-validation folds"),
-              epochs: int = typer.Option(4, help="training epochs"),
+              epochs: int = typer.Option(5, help="training epochs"),
               out: Optional[Path] = typer.Option(None, help="write the artifact here instead of seeds/model")):
     """Refit the stance classifier on seeds/ and write seeds/model/."""
     settings = _settings()
@@ -293,9 +297,14 @@ def _run_monitor(settings, today: str | None) -> dict:
 
     parse_channels(settings.alert_urls)  # bad URLs are named before any work
     read_feed_list(settings.feeds)
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.lock import store_lock
     from flows.monitor import monitor
 
-    result = _quiet_flow(monitor, today)
+    with store_lock(settings.home, settings.db_url, "run"):
+        flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.max_concurrent_requests))
+        result = _quiet_flow(flow, today)
     from reports.html import write_report
     from store.repository import open_store
 
@@ -339,7 +348,9 @@ def main() -> None:
     from flows.settings import SettingsError
     from store.repository import StoreError
 
-    known = (SettingsError, StoreError, BadAlertURL, ModelNotFound, UnsupportedArchive, FileNotFoundError)
+    from flows.lock import StoreBusy
+
+    known = (SettingsError, StoreError, BadAlertURL, ModelNotFound, UnsupportedArchive, FileNotFoundError, StoreBusy)
     try:
         app(standalone_mode=False)
     except Fail as exc:

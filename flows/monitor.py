@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from alerts.deliver import parse_channels
-from extractors.collect import FeedCollection, HostPacer, collect_feed
+from extractors.collect import FeedCollection, HostPacer, RobotsRules, collect_feed
 from flows import artifacts
 from flows.pipeline import BatchSummary, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver
 from flows.settings import load_settings, read_feed_list
@@ -17,12 +17,12 @@ from store import repository as repo
 
 @task(name="collect-feed", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, timeout_seconds=900)
 def collect_feed_task(feed: dict, etag: str | None, last_modified: str | None, db_url: str,
-                      allow_private: bool, pacer: HostPacer, timeout: float) -> FeedCollection:
+                      allow_private: bool, pacer: HostPacer, robots: RobotsRules, timeout: float) -> FeedCollection:
     store = repo.open_store(db_url)
     try:
         return collect_feed(feed["url"], etag=etag, last_modified=last_modified,
                             is_known=lambda urls: repo.existing_urls(store, urls), outlet=feed.get("outlet", ""),
-                            allow_private=allow_private, pacer=pacer, timeout=timeout)
+                            allow_private=allow_private, pacer=pacer, robots=robots, timeout=timeout)
     finally:
         store.close()
 
@@ -33,15 +33,16 @@ def judge_batch_task(store, model, articles, origin: str, dedup) -> BatchSummary
 
 
 @task(name="detect-and-alert", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
-def detect_and_alert_task(store, settings, channels, reference, today: date):
+def detect_and_alert_task(store, settings, channels, reference, today: date, deliver: bool):
     shifts = detect_shifts(store, settings, reference)
-    return shifts, *record_and_deliver(store, settings, channels, shifts, backfill=False, today=today)
+    return shifts, *record_and_deliver(store, settings, channels, shifts, backfill=False, today=today, deliver=deliver)
 
 
 @flow(name="monitor", log_prints=False, validate_parameters=False,
       task_runner=ThreadPoolTaskRunner(max_workers=4))
 def monitor(today: str | None = None, deliver: bool = True) -> dict:
-    """One cycle over the configured feeds. A failing feed is recorded and skipped; the cycle goes on."""
+    """One cycle over the configured feeds. A failing feed is recorded and skipped; the cycle goes on.
+    With deliver=False, new alerts are recorded in the outbox and left for the next run to send."""
     settings = load_settings()
     day = date.fromisoformat(today) if today else date.today()
     store = repo.open_store(settings.db_url)
@@ -49,7 +50,7 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
     feeds = read_feed_list(settings.feeds)
     model = get_model(settings)
     run_id = repo.start_run(store, "monitor")
-    pacer = HostPacer(settings.politeness_delay_s)
+    pacer, robots = HostPacer(settings.politeness_delay_s), RobotsRules()
     states = {f.url: f for f in repo.all_feeds(store)}
     due, feed_lines = [], []
     for feed in feeds:
@@ -59,7 +60,7 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
             continue
         due.append((feed, st))
     futures = [collect_feed_task.submit(feed, st.etag if st else None, st.last_modified if st else None, settings.db_url,
-                                 settings.allow_private_addresses, pacer, settings.request_timeout_s)
+                                 settings.allow_private_addresses, pacer, robots, settings.request_timeout_s)
         for feed, st in due]
     dedup = load_deduplicator(store)
     summary = BatchSummary()
@@ -83,7 +84,7 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
             summary.merge(batch)
             new_articles += [a for a in got.articles]
     reference = model.meta.get("reference_profile", {})
-    shifts, new_alerts, delivery = detect_and_alert_task(store, settings, channels, reference, day)
+    shifts, new_alerts, delivery = detect_and_alert_task(store, settings, channels, reference, day, deliver)
     result = {
         "kind": "monitor", "feeds": feed_lines, **summary.as_dict(), "shifts": len(shifts), "new_alerts": new_alerts,
         "delivered": len(delivery.sent), "delivery_failures": [f"{c}: {e}" for _, c, e in delivery.failed],

@@ -14,7 +14,7 @@ from classifiers.relevance import relevance
 from classifiers.shifts import DetectorConfig, Shift, detect
 from classifiers.stance import StanceModel
 from extractors.article import DUPLICATE, IRRELEVANT, OK, UNSUPPORTED_LANGUAGE, Article
-from extractors.dedup import Deduplicator, simhash
+from extractors.dedup import Deduplicator, story_simhash
 from flows.settings import Settings
 from store import repository as repo
 
@@ -85,7 +85,7 @@ def process_articles(store: repo.Store, model: StanceModel, articles: list[Artic
         if a.url in known or a.url in dedup.seen_urls:
             summary.duplicates += 1
             continue
-        sim = simhash(a.text) if a.text else None
+        sim = story_simhash(a) if a.text else None
         if a.status != OK:
             summary.skip(a.reason or a.status)
             screened.append((a, sim, None))

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Prefect and kstance state of the test session live in a throw-away folder, never in the user's.
 _SESSION_HOME = Path(os.environ.get("PYTEST_KSTANCE_HOME", "/tmp")) / f"kstance-tests-{os.getpid()}"
 os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
+(_SESSION_HOME / "prefect").mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

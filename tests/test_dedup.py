@@ -37,3 +37,14 @@ def test_a_different_story_is_not_a_duplicate():
     other = art("https://c.com/3", "The unification ministry proposed Red Cross talks with North Korea on Monday to "
                 "arrange reunions of separated families, and urged Pyongyang to respond for humanitarian reasons. " * 3)
     assert d.duplicate_of(other) is None
+
+
+def test_a_rewritten_headline_does_not_hide_a_republished_story():
+    from extractors.dedup import story_simhash
+
+    body = "\n".join(BODY.split(". "))
+    a = Article("https://a.com/1", "Seoul lodges strong protest over Tokyo's claim", "Seoul lodges strong protest over Tokyo's claim\n" + body, None)
+    b = Article("https://b.com/2", "South Korea protests Japan's Dokdo claim", "South Korea protests Japan's Dokdo claim\n" + body, None)
+    d = Deduplicator()
+    d.add(a.url, a.content_hash, story_simhash(a))
+    assert d.duplicate_of(b) == "https://a.com/1"

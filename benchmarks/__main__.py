@@ -1,0 +1,9 @@
+"""`python -m benchmarks`: every benchmark, one after the other."""
+import subprocess
+import sys
+
+for name in ("extraction", "classifier"):
+    print(flush=True)
+    rc = subprocess.call([sys.executable, "-m", f"benchmarks.{name}"])
+    if rc:
+        sys.exit(rc)

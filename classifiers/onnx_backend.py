@@ -1,0 +1,96 @@
+"""The encoder on ONNX Runtime with int8 dynamic quantisation: the same classifier, a faster forward pass.
+
+The adapted (LoRA-merged) encoder is exported once per artifact and cached under the given folder, keyed by the
+artifact's fingerprint, so every later process loads the quantised file directly.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from classifiers.encoder import length_sorted_batches, encode_pairs
+from classifiers.stance import StanceModel, query_for
+
+
+class _KeywordEncoder(nn.Module):
+    """BertModel's forward rejects the positional form the exporter uses; call it with keywords."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                            token_type_ids=token_type_ids).last_hidden_state
+
+
+def artifact_fingerprint(artifact_dir: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("model.json", "adapter.safetensors"):
+        h.update((artifact_dir / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def export_quantized(model: StanceModel, target: Path) -> Path:
+    """Export the merged encoder to ONNX (opset 17) and quantise its weights to int8."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target.mkdir(parents=True, exist_ok=True)
+    fp32, int8 = target / "encoder.fp32.onnx", target / "encoder.int8.onnx"
+    enc = model.tokenizer(["Seoul's stance toward Japan"], ["Seoul protested."], return_tensors="pt")
+    with torch.inference_mode():
+        torch.onnx.export(
+            _KeywordEncoder(model.encoder).eval(),
+            (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]),
+            str(fp32), dynamo=False, opset_version=17,
+            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids",
+                                                                   "last_hidden_state")},
+        )
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    return int8
+
+
+class OnnxStanceModel(StanceModel):
+    """StanceModel whose encoder forward pass runs on ONNX Runtime; head and temperature are unchanged."""
+
+    def __init__(self, base: StanceModel, onnx_path: Path, threads: int | None = None):
+        super().__init__(base.tokenizer, base.encoder, base.head, base.temperature, base.meta)
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        self.head_w = base.head.linear.weight.detach().numpy().T
+        self.head_b = base.head.linear.bias.detach().numpy()
+        self.meta = {**base.meta, "backend": "onnx-int8"}
+
+    def logits(self, actors: list[str], sentences: list[str]) -> np.ndarray:
+        queries = [query_for(a) for a in actors]
+        out = np.zeros((len(sentences), self.head_b.shape[0]), dtype=np.float32)
+        for idx in length_sorted_batches([len(s) for s in sentences], self.batch_size):
+            enc = encode_pairs(self.tokenizer, queries, sentences, idx)
+            feeds = {k: enc[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")}
+            hidden = self.session.run(None, feeds)[0]
+            mask = feeds["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
+            out[idx] = pooled @ self.head_w + self.head_b
+        return out
+
+
+def load_onnx_model(artifact_dir: Path, model_spec: str | None, cache_dir: Path) -> OnnxStanceModel:
+    artifact_dir = Path(artifact_dir)
+    base = StanceModel.load(artifact_dir, model_spec)
+    target = Path(cache_dir) / artifact_fingerprint(artifact_dir)
+    path = target / "encoder.int8.onnx"
+    if not path.exists():
+        export_quantized(base, target)
+        (target / "source.json").write_text(json.dumps({"artifact": str(artifact_dir.resolve())}))
+    return OnnxStanceModel(base, path)

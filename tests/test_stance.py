@@ -1,0 +1,69 @@
+"""The calibrated classifier as shipped in seeds/model: contract, attribution, bad input."""
+import json
+
+from classifiers.corpus import seed_articles
+from classifiers.stance import STANCES, candidate_sentences
+
+
+def test_artifact_records_what_it_was_fitted_on(model):
+    meta = json.loads((__import__("pathlib").Path("seeds/model/model.json")).read_text())
+    assert meta["base_fingerprint"] and meta["train"]["corpus_fingerprint"] and meta["temperature"] > 0
+    assert meta["metrics"]["dev"]["n"] >= 300
+
+
+def test_seed_articles_give_judgments_of_the_contract_shape(model):
+    for doc in seed_articles():
+        verdict = model.judge_text(doc["text"], "en")
+        assert verdict.judgments, doc["id"]
+        for j in verdict.judgments:
+            d = j.as_dict()
+            assert d["actor"] in {"US", "CN", "JP", "KP", "RU"} and d["stance"] in STANCES
+            assert -1 <= d["score"] <= 1 and 0 <= d["confidence"] <= 1
+            assert d["evidence"] and all(e in " ".join(doc["text"].split()) for e in d["evidence"])
+
+
+def test_the_2025_seed_reads_cooperative_toward_the_us(model):
+    doc = next(d for d in seed_articles() if d["id"].startswith("000"))
+    us = {j.actor: j for j in model.judge_text(doc["text"], "en").judgments}["US"]
+    assert us.stance == "cooperative" and us.score > 0.3
+
+
+def test_clear_stances_in_both_directions(model):
+    coop = model.judge_text("President Lee Jae-myung said on Monday that Seoul would resume shuttle diplomacy with "
+                            "Tokyo and praised Japan as an indispensable partner.").judgments
+    conf = model.judge_text("The foreign ministry summoned the Japanese ambassador and lodged a strong protest "
+                            "against Tokyo's renewed claim to the Dokdo islets.").judgments
+    assert [(j.actor, j.stance) for j in coop] == [("JP", "cooperative")]
+    assert [(j.actor, j.stance) for j in conf] == [("JP", "confrontational")]
+
+
+def test_an_actor_only_mentioned_gets_no_judgment(model):
+    text = ("North Korea fired two short-range ballistic missiles into the East Sea on Tuesday, its third launch this "
+            "month. The missiles flew about 600 kilometres, Japanese officials said.")
+    verdict = model.judge_text(text, "en")
+    assert verdict.judgments == [] and verdict.reason
+
+
+def test_candidates_need_a_seoul_voice_nearby():
+    text = ("Beijing warned against the deployment. The foreign ministry said Seoul would proceed. "
+            "It added that Beijing had been informed.")
+    pairs = candidate_sentences(text)
+    assert ("Beijing warned against the deployment.", "CN") not in pairs
+    assert ("It added that Beijing had been informed.", "CN") in pairs
+
+
+def test_bad_input_gives_no_judgment_and_a_reason_never_a_crash(model):
+    cases = {
+        "": "empty text",
+        "\x00\x01\x02\xff" * 500: "not text",
+        "북한이 미사일을 발사했다. 정부는 강력히 규탄했다.": "language",
+    }
+    for text, reason in cases.items():
+        lang = "ko" if "북한" in text else None
+        v = model.judge_text(text, lang)
+        assert v.judgments == [] and reason in v.reason
+    big = ("Seoul said it would expand cooperation with Washington on supply chains. " * 20000)[:1_000_000]
+    v = model.judge_text(big, "en")  # 1 MB: judged on its beginning, in bounded time
+    assert v.judgments and v.judgments[0].actor == "US"
+    mixed = "Seoul said 北 and 日本 and Россия — ミサイル 🚀 " * 50
+    assert model.judge_text(mixed).judgments is not None
