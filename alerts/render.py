@@ -36,7 +36,7 @@ def html_body(sh: Shift, *, historical: bool = False) -> str:
     esc = html.escape
     items = "".join(
         f"<li><blockquote>{esc(e.sentence)}</blockquote><a href=\"{esc(_safe_href(e.url))}\">{esc(e.title or e.url)}</a>"
-        f" ({esc(str(e.published))})</li>"
+        f" ({esc(str(e.published))})<br><small>{esc(_safe_href(e.url))}</small></li>"  # visible: the plain part keeps it
         for e in sh.evidence
     )
     note = "<p><em>Historical: found while replaying an archive.</em></p>" if historical else ""

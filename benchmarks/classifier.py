@@ -16,9 +16,12 @@ from classifiers.encoder import encode_pairs, length_sorted_batches
 from classifiers.stance import StanceModel, candidate_sentences, query_for
 
 
-def articles(n_sentences: int, seed: int = 1) -> list[str]:
-    """Article-like texts of 12 sentences each, from the corpus (dev first, then training sentences)."""
+def articles(n_sentences: int, seed: int = 1, words: tuple[int, int] | None = None) -> list[str]:
+    """Article-like texts of 12 sentences each, from the corpus (dev and training sentences); `words` keeps
+    only sentences of that many words (the GUIDE's reference figures were taken on 12 to 25-word sentences)."""
     pool = [e.text for e in dev_examples()] + [e.text for e in training_examples()]
+    if words:
+        pool = [t for t in pool if words[0] <= len(t.split()) <= words[1]]
     rng = random.Random(seed)
     rng.shuffle(pool)
     pool = (pool * (n_sentences // len(pool) + 1))[:n_sentences]
@@ -38,42 +41,51 @@ def bare_forward(model, pairs, batch_size=32) -> None:
                 model.encoder(**enc)
 
 
+def measure(label: str, model, texts: list[str], repeats: int, rows: list, figures: dict) -> None:
+    pairs = [(a, s) for t in texts for s, a in candidate_sentences(t)]
+    n = len(pairs)
+    tokens = sum(len(model.tokenizer(query_for(a), s, truncation="only_second", max_length=128)["input_ids"]) for a, s in pairs) / n
+    t_bare, _ = timed(lambda: bare_forward(model, pairs), repeats)
+    t_whole, _ = timed(lambda: model.judge_texts(texts), repeats)
+    rows += [(f"{label}: pairs (mean tokens)", f"{n} ({tokens:.0f})"), (f"{label}: bare encoder sentences/s", f"{n / t_bare:.0f}"),
+             (f"{label}: whole classifier sentences/s", f"{n / t_whole:.0f}"), (f"{label}: ratio whole/bare", f"{t_bare / t_whole:.2f}")]
+    key = label.replace(" ", "_").replace(",", "")
+    figures.update({f"{key}_bare": round(n / t_bare, 1), f"{key}_whole": round(n / t_whole, 1),
+                    f"{key}_ratio": round(t_bare / t_whole, 3)})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sentences", type=int, default=1200)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    texts = articles(args.sentences)
+    news = articles(args.sentences)  # the corpus's wire sentences as they are (about 30 words)
+    short = articles(args.sentences, words=(12, 25))  # the length the GUIDE's reference figures used
+    rows: list = [("articles per set", str(len(news)))]
+    figures: dict = {}
     torch_model = StanceModel.load(seeds_dir() / "model")
-    pairs = [(a, s) for t in texts for s, a in candidate_sentences(t)]
-    n = len(pairs)
-    rows, figures = [("articles", str(len(texts))), ("candidate pairs", str(n))], {"pairs": n}
-    t_bare, _ = timed(lambda: bare_forward(torch_model, pairs), args.repeats)
-    t_whole, verdicts = timed(lambda: torch_model.judge_texts(texts), args.repeats)
-    rows += [("torch bare encoder sentences/s", f"{n / t_bare:.0f}"), ("torch whole classifier sentences/s", f"{n / t_whole:.0f}"),
-             ("torch ratio whole/bare", f"{t_bare / t_whole:.2f}")]
-    figures.update(torch_bare=n / t_bare, torch_whole=n / t_whole, torch_ratio=t_bare / t_whole)
+    measure("torch news", torch_model, news, args.repeats, rows, figures)
+    measure("torch short", torch_model, short, args.repeats, rows, figures)
+    rows.append(("peak RSS MB, PyTorch only", f"{peak_rss_mb():.0f}"))
+    figures["torch_peak_rss_mb"] = round(peak_rss_mb())
     try:
         from classifiers.onnx_backend import load_onnx_model
 
         with tempfile.TemporaryDirectory() as cache:
             onnx_model = load_onnx_model(seeds_dir() / "model", None, Path(cache))
-            onnx_model.session.get_providers()
-            t_obare, _ = timed(lambda: bare_forward(onnx_model, pairs), args.repeats)
-            t_owhole, overdicts = timed(lambda: onnx_model.judge_texts(texts), args.repeats)
-            a = torch_model.probabilities([p[0] for p in pairs[:400]], [p[1] for p in pairs[:400]])
-            b = onnx_model.probabilities([p[0] for p in pairs[:400]], [p[1] for p in pairs[:400]])
+            measure("onnx news", onnx_model, news, args.repeats, rows, figures)
+            measure("onnx short", onnx_model, short, args.repeats, rows, figures)
+            pairs = [(a, s) for t in news for s, a in candidate_sentences(t)][:400]
+            a = torch_model.probabilities([p[0] for p in pairs], [p[1] for p in pairs])
+            b = onnx_model.probabilities([p[0] for p in pairs], [p[1] for p in pairs])
             agree = float((a.argmax(1) == b.argmax(1)).mean())
-        rows += [("onnx int8 bare encoder sentences/s", f"{n / t_obare:.0f}"),
-                 ("onnx int8 whole classifier sentences/s", f"{n / t_owhole:.0f}"),
-                 ("onnx ratio whole/bare", f"{t_obare / t_owhole:.2f}"),
-                 ("onnx vs torch label agreement (400 pairs)", f"{agree:.3f}")]
-        figures.update(onnx_bare=n / t_obare, onnx_whole=n / t_owhole, onnx_ratio=t_obare / t_owhole, agreement=agree)
+        rows.append(("onnx vs torch label agreement (400 pairs)", f"{agree:.3f}"))
+        figures["agreement"] = round(agree, 3)
     except ImportError as exc:
         rows.append(("onnx", f"not installed ({exc})"))
-    rows.append(("peak RSS MB", f"{peak_rss_mb():.0f}"))
-    figures["peak_rss_mb"] = peak_rss_mb()
+    rows.append(("peak RSS MB, both backends loaded", f"{peak_rss_mb():.0f}"))
+    figures["peak_rss_mb"] = round(peak_rss_mb())
     report("classifier", rows, figures)
 
 

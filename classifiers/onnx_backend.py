@@ -36,8 +36,15 @@ def artifact_fingerprint(artifact_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
+# Measured on the dev split (432 pairs): plain int8 loses 0.022 of 3-stance macro-F1; per-channel int8 loses 0.011;
+# per-channel with the feed-forward down-projections of the first two layers kept in fp32 is within 0.003 of
+# PyTorch (embeddings at cosine >= 0.98) for about 10% of the int8 speed. Those two MatMuls are the sensitive ones.
+FP32_NODES = ("layer.0/output/dense/MatMul", "layer.1/output/dense/MatMul")
+
+
 def export_quantized(model: StanceModel, target: Path) -> Path:
-    """Export the merged encoder to ONNX (opset 17) and quantise its weights to int8."""
+    """Export the merged encoder to ONNX (opset 17) and quantise its weights to int8 (per channel)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.mkdir(parents=True, exist_ok=True)
@@ -52,7 +59,9 @@ def export_quantized(model: StanceModel, target: Path) -> Path:
             dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids",
                                                                    "last_hidden_state")},
         )
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    keep = [n.name for n in onnx.load(str(fp32)).graph.node
+            if n.op_type == "MatMul" and n.name.endswith(FP32_NODES) and "attention" not in n.name]
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
     fp32.unlink()
     return int8
 
@@ -71,6 +80,7 @@ class OnnxStanceModel(StanceModel):
         self.head_w = base.head.linear.weight.detach().numpy().T
         self.head_b = base.head.linear.bias.detach().numpy()
         self.meta = {**base.meta, "backend": "onnx-int8"}
+        self.batch_size = 16  # measured best for ONNX Runtime on 2 cores (385 vs 374 pairs/s at 32)
 
     def logits(self, actors: list[str], sentences: list[str]) -> np.ndarray:
         queries = [query_for(a) for a in actors]

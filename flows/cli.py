@@ -324,8 +324,8 @@ def _print_cycle(result: dict) -> None:
     for f in result["feeds"]:
         if f["status"] == "error":
             c.print(f"feed {f['feed']}: error: {f['error']}", style="red")
-        elif f["status"] == "disabled":
-            c.print(f"feed {f['feed']}: disabled: {f['error']}", style="yellow")
+        elif f["status"] in ("disabled", "backing off"):
+            c.print(f"feed {f['feed']}: {f['status']}: {f['error']}", style="yellow")
         else:
             c.print(f"feed {f['feed']}: {f['status']}, {f.get('new', 0)} new, {f.get('seen', 0)} already seen")
     c.print(f"judged {result['judged']} articles ({result['judgments']} judgments); duplicates {result['duplicates']}; "

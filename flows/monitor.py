@@ -58,6 +58,11 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
         if st is not None and st.disabled:
             feed_lines.append({"feed": feed["name"], "url": feed["url"], "status": "disabled", "error": st.disabled_reason})
             continue
+        if st is not None and st.consecutive_failures and st.next_poll and st.next_poll > repo.now():
+            # a failing feed backs off (1 h, 2 h, 4 h, ...); a healthy one is polled every run (conditional GET is cheap)
+            feed_lines.append({"feed": feed["name"], "url": feed["url"], "status": "backing off",
+                               "error": f"{st.consecutive_failures} failures; next try after {st.next_poll:%Y-%m-%d %H:%M} UTC"})
+            continue
         due.append((feed, st))
     futures = [collect_feed_task.submit(feed, st.etag if st else None, st.last_modified if st else None, settings.db_url,
                                  settings.allow_private_addresses, pacer, robots, settings.request_timeout_s)

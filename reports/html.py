@@ -29,10 +29,10 @@ def timeline_png(obs, reference: float | None, shifts, title: str) -> bytes:
             sizes = [12 + 40 * o.confidence for o in obs]
             colors = ["#2b8a3e" if o.score > 1 / 3 else "#c92a2a" if o.score < -1 / 3 else "#868e96" for o in obs]
             ax.scatter(xs, ys, s=sizes, c=colors, alpha=0.75, edgecolors="none", label="articles")
-            means = _rolling(obs)
-            if means:
-                mx, my, lo, hi = zip(*means)
-                ax.plot(mx, my, color="#1c7ed6", lw=1.8, label="weekly mean")
+            for k, run in enumerate(_runs(_rolling(obs))):
+                mx, my, lo, hi = zip(*run)
+                ax.plot(mx, my, color="#1c7ed6", lw=1.8, marker="." if len(run) == 1 else None,
+                        label="weekly mean" if k == 0 else None)
                 ax.fill_between(mx, lo, hi, color="#1c7ed6", alpha=0.15, lw=0)
         if reference is not None:
             ax.axhline(reference, color="#495057", ls="--", lw=1, label="seed reference")
@@ -75,6 +75,29 @@ def _rolling(obs, days: int = 7):
     return out
 
 
+def _runs(weeks, max_gap_days: int = 21):
+    """Consecutive weekly means, split where coverage stops for more than three weeks: a line across a
+    gap of months would invent a trend nobody measured."""
+    runs: list[list] = []
+    for w in weeks:
+        if runs and (w[0] - runs[-1][-1][0]).days <= max_gap_days:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs
+
+
+def _caption(obs, n: int = 8) -> str:
+    """The latest articles behind the dots: date, stance and title, linked."""
+    if not obs:
+        return ""
+    rows = "".join(
+        f"<li>{esc(str(o.published))} &middot; {esc(o.stance)} ({o.score:+.2f}) &middot; "
+        f"<a href='{esc(o.url if o.url.startswith(('http://', 'https://')) else '#')}'>{esc(o.title or o.url)}</a></li>"
+        for o in sorted(obs, key=lambda o: (o.published, o.url), reverse=True)[:n])
+    return f"<details><summary>latest {min(n, len(obs))} of {len(obs)} articles</summary><ul class=caption>{rows}</ul></details>"
+
+
 def write_report(store: repo.Store, out_dir: Path, reference: dict, detector_shifts=None) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     alerts = repo.alerts(store)
@@ -87,7 +110,8 @@ def write_report(store: repo.Store, out_dir: Path, reference: dict, detector_shi
         "<style>body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:24px auto;padding:0 12px;color:#212529}"
         "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dee2e6;padding:4px 6px;text-align:left;"
         "vertical-align:top}img{max-width:100%}blockquote{margin:4px 0 4px 12px;color:#495057}"
-        "section{page-break-inside:avoid;margin-bottom:18px}.muted{color:#868e96}</style></head><body>",
+        "section{page-break-inside:avoid;margin-bottom:18px}.muted{color:#868e96}.caption{font-size:12px}"
+        "@media print{details{display:block}details>ul{display:block}}</style></head><body>",
         f"<h1>kstance: Seoul's stance toward its neighbours</h1><p class=muted>Report written {esc(date.today().isoformat())}.</p>",
     ]
     counts = repo.counts(store)
@@ -113,7 +137,8 @@ def write_report(store: repo.Store, out_dir: Path, reference: dict, detector_shi
         data = base64.b64encode(png).decode()
         parts.append(f"<section class=actor id=actor-{actor}><h3>{esc(ACTOR_NAMES[actor])}</h3>"
                      f"<img alt='timeline of Seoul's stance toward {esc(ACTOR_NAMES[actor])}' src='data:image/png;base64,{data}'>"
-                     f"<p class=muted>{len(obs)} judged articles.</p></section>")
+                     f"<p class=muted>{len(obs)} judged articles; dots are articles (size: confidence), the band is "
+                     f"one standard error around the weekly mean, orange lines are detected shifts.</p>{_caption(obs)}</section>")
     parts.append("<h2>Alerts</h2>")
     if not alerts:
         parts.append("<p class=muted>No shift detected.</p>")

@@ -90,8 +90,11 @@ def test_email_reaches_a_real_smtp_server_with_subject_stance_and_evidence(smtp,
     assert len(smtp.messages) == 1 and smtp.logins == [True]
     msg = smtp.messages[0]
     assert msg["Subject"] == "Seoul's stance toward Japan: cooperative -> confrontational"
-    body = msg.get_body(("html", "plain")).get_content()
-    assert "summoned a senior Japanese diplomat" in body and "https://news.example/a1" in body
+    html, plain = msg.get_body(("html",)), msg.get_body(("plain",))
+    assert html is not None and plain is not None  # HTML with a plain-text alternative
+    for part in (html, plain):
+        body = " ".join(part.get_content().split())
+        assert "summoned a senior Japanese diplomat" in body and "https://news.example/a1" in body
     # delivered exactly once: another pass sends nothing
     assert deliver_due(store, channels).sent == [] and len(smtp.messages) == 1
 

@@ -62,6 +62,7 @@ def test_report_shows_every_actor_the_alert_and_pictures(tmp_path):
     imgs = re.findall(r'<img[^>]+src="data:image/png;base64,([^"]+)"', dom)
     assert len(imgs) == 5 and all(len(i) > 5000 for i in imgs)
     assert "Japan: cooperative → confrontational" in dom
+    assert "<summary>latest 8 of 30 articles</summary>" in dom and "&lt;b&gt;Story&lt;/b&gt; 29" in dom
     assert "<script>x</script>" not in dom and "&lt;script&gt;" in dom  # headline and evidence escaped
     import matplotlib.image as mpimg
 
@@ -74,3 +75,10 @@ def test_empty_store_says_there_is_nothing_yet(tmp_path):
     page = write_report(store, tmp_path / "report", REFERENCE)
     dom, _ = render(page, tmp_path)
     assert "Nothing judged yet" in dom and 'id="actor-RU"' in dom
+
+
+def test_weekly_means_are_not_joined_across_long_gaps():
+    from reports.html import _runs
+
+    weeks = [(date(2026, 1, 5), 0, 0, 0), (date(2026, 1, 12), 0, 0, 0), (date(2026, 5, 4), 0, 0, 0)]
+    assert [len(r) for r in _runs(weeks)] == [2, 1]

@@ -1,0 +1,54 @@
+"""The ONNX Runtime int8 backend agrees with PyTorch: embeddings at cosine >= 0.98, dev macro-F1 within 0.01."""
+import numpy as np
+import pytest
+
+from classifiers.calibration import evaluate
+from classifiers.corpus import dev_examples, seeds_dir
+from classifiers.encoder import encode_pairs
+from classifiers.stance import query_for
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def onnx_model(tmp_path_factory):
+    from classifiers.onnx_backend import load_onnx_model
+
+    return load_onnx_model(seeds_dir() / "model", None, tmp_path_factory.mktemp("onnx"))
+
+
+def test_embeddings_agree_with_pytorch(model, onnx_model):
+    import torch
+
+    dev = dev_examples()[:64]
+    enc = encode_pairs(model.tokenizer, [query_for(e.actor) for e in dev], [e.text for e in dev], list(range(len(dev))))
+    from classifiers.encoder import mean_pool
+
+    with torch.inference_mode():
+        a = mean_pool(model.encoder(**enc).last_hidden_state, enc["attention_mask"]).numpy()
+    h = onnx_model.session.run(None, {k: enc[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")})[0]
+    mask = enc["attention_mask"].numpy()[..., None]
+    b = (h * mask).sum(1) / mask.sum(1)  # the mean-pooled embedding the head reads
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    assert cos.min() >= 0.98
+
+
+def test_dev_macro_f1_within_a_hundredth(model, onnx_model):
+    dev = dev_examples()
+    gold = np.array([e.label for e in dev])
+    actors, texts = [e.actor for e in dev], [e.text for e in dev]
+    torch_m = evaluate(model.probabilities(actors, texts), gold)
+    onnx_m = evaluate(onnx_model.probabilities(actors, texts), gold)
+    assert abs(torch_m["macro_f1_3"] - onnx_m["macro_f1_3"]) <= 0.01
+    assert abs(torch_m["macro_f1_coop_vs_conf"] - onnx_m["macro_f1_coop_vs_conf"]) <= 0.01
+
+
+def test_backend_is_selectable_by_setting(kstance_env, monkeypatch):
+    from flows.pipeline import get_model
+    from flows.settings import load_settings
+
+    monkeypatch.setenv("KSTANCE_BACKEND", "onnx")
+    m = get_model(load_settings())
+    assert m.meta["backend"] == "onnx-int8"
+    verdict = m.judge_text("The foreign ministry summoned the Japanese ambassador to protest Tokyo's claim to Dokdo.")
+    assert [(j.actor, j.stance) for j in verdict.judgments] == [("JP", "confrontational")]
