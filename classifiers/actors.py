@@ -45,7 +45,10 @@ _SEOUL = re.compile(
         r"\b[Pp]resident(?:ial)?\b", r"Cheong Wa Dae", r"Blue House", r"\bYongsan\b", r"[Mm]inist(?:er|ry|ries)\b",
         r"\bNational Security (?:Office|Council|Adviser|Advisor)\b", r"\bJCS\b", r"Joint Chiefs", r"\b[Tt]he military\b",
         r"\b[Ss]pokes(?:person|man|woman)\b", r"\b[Aa]mbassador\b", r"\bofficials?\b", r"\b[Cc]andidate\b",
-        r"\bLee\b", r"\bYoon\b", r"\bMoon\b", r"\bDefense\b", r"\bUnification\b", r"\bNIS\b",
+        r"\bLee\b", r"\bYoon\b", r"\bMoon\b", r"\bDefen[cs]e\b", r"\bUnification\b", r"\bNIS\b",
+        r"(?i:\b(?:air force|navy|army|marine corps|coast guard|intelligence service|joint chiefs|national security|"
+        r"security council|trade envoy|embassy|consulate|delegation|envoy|negotiators?|prime minister|premier|cabinet|"
+        r"vice minister|first lady)\b)",
         r"정부", r"대통령", r"청와대", r"대통령실", r"외교부", r"통일부", r"국방부", r"합참", r"우리 군",
     ])
 )
@@ -77,8 +80,85 @@ def actors_in(sentence: str) -> list[str]:
     return seen
 
 
+# -- speaker attribution ----------------------------------------------------------------------------
+# Who does or says what in a sentence, by the light means wire copy allows: the agent is the subject of
+# the main clause (after a dateline and lead-in phrases) and, for quotes, the speaker of "..., X said".
+_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'-]{1,40}?(?:,\s*[A-Z][a-z]{2,4}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?\s*(?:--|—|–|-(?=\s))\s*")
+_LEAD = re.compile(
+    r"^(?:(?:On|In|At|During|After|Before|Earlier|Later|Last|This|Meanwhile|However|But|Still|Also|Separately|"
+    r"Meeting|Speaking|Asked|Addressing|Visiting|Following|Despite|Amid|Since|Under|With|While|When|As|For|"
+    r"Notably|Instead|Yet|Now|Then|Together|Hours|Days|Weeks|Months|A day|Two days)\b[^,]{0,45},\s*)+")
+_VERBS = (r"said|says|told|tells|warned|warns|added|noted|stressed|emphasi[sz]ed|urged|urges|called|calls|announced|"
+          r"vowed|pledged|declared|argued|insisted|claimed|stated|wrote|asked|replied|responded|demanded|agreed|"
+          r"agrees|decided|decides|will|would|could|should|may|might|must|has|have|had|is|are|was|were|plans|planned|"
+          r"sent|sends|held|holds|signed|signs|summoned|lodged|protested|condemned|welcomed|offered|proposed|"
+          r"rejected|refused|expressed|reaffirmed|confirmed|expects|expected|hopes|hoped|seeks|sought|launched|"
+          r"fired|began|started|halted|suspended|resumed|imposed|lifted|joined|met|meets|visited|visits|"
+          r"accused|criticized|criticised|slammed|praised|thanked|expelled|blocked|approved|announces|"
+          r"reported|reports|quoted|cited|described|dismissed|denied|unveiled|released|moved|took|made|gave|"
+          r"kept|keeps|remained|remains|opposed|supported|backed|struck|reached|completed|failed|continued|involved|"
+          r"involves|included|includes|comes|came|marks|marked|shows|showed|raised|voiced|pressed|received|hailed|"
+          r"opened|led|prayed|attended|hosted|introduced|discussed|issued|ordered|deployed|conducted|staged|"
+          r"dispatched|called|set|won|lost|became|becomes|saw|sees|wants|wanted|needs|needed|tried|faces|faced")
+_VERB = re.compile(rf"\b(?:{_VERBS})\b")
+_QUOTE_SPEAKER = re.compile(rf"(?:,|[”\"])\s*(?P<agent>[^,”\"“]{{2,90}}?)\s+(?:{_VERBS})\b")
+_SAID_AFTER = re.compile(r"[”\"’],?\s*(?:said|says|according to)\s+(?P<agent>[^,.;]{2,90})")
+_FOREIGN = re.compile(
+    r"Chin(?:a|ese)|Beijing|Japan(?:ese)?|Tokyo|North Korea|N\.\s?Korea|Pyongyang|the North\b|Kim Jong[ -]?un|Kim Yo[ -]?jong|KCNA|Rodong|"
+    r"U\.S\.|\bUS\b|United States|America|Washington|White House|Pentagon|State Department|Russia|Moscow|Kremlin|"
+    r"Putin|\bXi\b|Trump|Biden|Kishida|Ishiba|Takaichi|\bAbe\b|Suga|Lavrov|Wang Yi|Blinken|Rubio|"
+    r"[Oo]pposition|[Ll]awmakers?|[Cc]ritics?|[Aa]nalysts?|[Ee]xperts?|[Oo]bservers?|[Aa]ctivists?|[Pp]rotesters?|"
+    r"[Cc]ivic|[Mm]edia|[Nn]ewspapers?|[Ee]ditorial|[Pp]oll|[Ss]urvey|\bUN\b|United Nations|Democratic Party|"
+    r"People Power|[Cc]onservatives?|[Pp]rogressives?|[Pp]rofessor|[Rr]esearcher|[Tt]hink tank|[Ii]nstitute|"
+    r"[Uu]nion|[Ff]amilies|[Rr]esidents|[Cc]ompan(?:y|ies)|[Ff]irms?|[Ii]nvestors|[Tt]ourists|[Ss]tate media|"
+    r"[Cc]ommentators?|[Dd]iplomatic sources|[Dd]efectors?|[Ff]ishermen|[Ww]orkers"
+)
+_AFTER_PREPOSITION = re.compile(r"\b(?:off|in|into|to|from|near|at|with|against|toward|towards|of|on|for|about|over|"
+                                r"between|across|around|by|via|inside|outside|within)\s+(?:the\s+)?$", re.I)
+# A Seoul-side subject whose head is not an actor: "South Korea's exports to China rose" is no stance of Seoul's.
+_NOT_AGENT = re.compile(r"(?:Seoul|South Korea)(?:'s|’s|n)?\s+(?:exports?|imports?|shares|stocks|won|economy|trade|"
+                        r"market|companies|firms|tourists|fans|population|GDP|growth|inflation|weather)\b")
+
+
+def _strip_lead(sentence: str) -> str:
+    s = sentence.strip().lstrip("\"“‘'(")
+    s = _DATELINE.sub("", s, count=1)
+    return _LEAD.sub("", s, count=1)
+
+
+def agents(sentence: str) -> list[str]:
+    """The phrases that act or speak in a sentence: the main clause's subject, and a quote's speaker."""
+    out = []
+    body = _strip_lead(sentence)
+    m = _VERB.search(body)
+    if m and m.start() <= 140:
+        out.append(body[: m.start()])
+    for pat in (_QUOTE_SPEAKER, _SAID_AFTER):
+        for q in pat.finditer(sentence):
+            out.append(q.group("agent"))
+    return [a.strip() for a in out if a.strip()]
+
+
+def _seoul_agent(agent: str) -> bool:
+    """Seoul's side is named first in the agent phrase: "Seoul and Washington agreed", "Seoul's UN ambassador",
+    "Yoon, Biden and Kishida voiced" count; "Beijing urged Seoul", "Chinese Ambassador ... and Foreign Minister
+    Park" and "Japan's foreign ministry" do not."""
+    seoul = _SEOUL.search(agent)
+    if not seoul or seoul.start() > 30 or _NOT_AGENT.search(agent) or _AFTER_PREPOSITION.search(agent[: seoul.start()]):
+        return False  # Seoul's side must head the phrase, not sit in a modifier ("drills off South Korea's coast")
+    foreign = _FOREIGN.search(agent)
+    return foreign is None or seoul.start() < foreign.start()
+
+
 def has_seoul_voice(sentence: str) -> bool:
-    """Whether a sentence names someone who speaks or acts for Seoul. A cheap filter before the model:
-    a sentence with no Seoul actor in it (or in the sentence before it, for quote continuations)
-    cannot carry Seoul's stance."""
-    return bool(_SEOUL.search(sentence))
+    """Whether someone who speaks or acts for Seoul is the agent of the sentence: the subject of its main
+    clause or the speaker of its quote. Seoul as an object or a place ("tours to South Korea", "Beijing urged
+    Seoul to ...", "off South Korea's coast") does not count. When no agent can be found, the sentence counts
+    if it names Seoul's side and no one else's."""
+    found = agents(sentence)
+    if found and any(_seoul_agent(a) for a in found):
+        return True
+    # no verb we know: the sentence's opening words decide (Seoul's side must head it, not sit in a modifier)
+    head = _strip_lead(sentence)[:140]
+    m = _SEOUL.search(head)
+    return not found and m is not None and m.start() <= 25 and _seoul_agent(head)
