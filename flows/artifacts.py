@@ -54,3 +54,39 @@ def publish_backfill(summary: dict) -> None:
         create_markdown_artifact("\n".join(lines), key="kstance-backfill", description="backfill summary")
     except Exception as exc:
         log.warning("could not publish artifacts: %s", exc)
+
+
+class BackfillProgress:
+    """A Prefect progress artifact for a backfill (percent of the estimated records); silent outside a flow run."""
+
+    def __init__(self, total: int | None):
+        self.total = total
+        self.id = None
+        try:
+            from prefect.artifacts import create_progress_artifact
+
+            if total:
+                self.id = create_progress_artifact(progress=0.0, key="kstance-backfill-progress",
+                                                   description=f"backfill of {total} records")
+        except Exception as exc:
+            log.warning("could not create the progress artifact: %s", exc)
+
+    def update(self, read: int, problems: int) -> None:
+        if not self.id or not self.total:
+            return
+        try:
+            from prefect.artifacts import update_progress_artifact
+
+            update_progress_artifact(self.id, progress=min(100.0, 100.0 * (read + problems) / self.total))
+        except Exception as exc:
+            log.warning("could not update the progress artifact: %s", exc)
+            self.id = None
+
+    def finish(self) -> None:
+        if self.id:
+            try:
+                from prefect.artifacts import update_progress_artifact
+
+                update_progress_artifact(self.id, progress=100.0)
+            except Exception:
+                pass

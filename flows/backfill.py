@@ -1,8 +1,14 @@
-"""Backfills: archives replayed through the same pipeline as the daily runs, in publication order."""
+"""Backfills: archives replayed through the same pipeline as the daily runs.
+
+Screening (dedup, language, relevance) and persistence run in the flow's process, in archive order, so the
+result does not depend on how many workers judged the batches; only the classifier calls go to the task
+runner: in this process by default, or on Dask workers (--workers N, --dask ADDRESS), each loading the model once.
+"""
 from __future__ import annotations
 
+from collections import deque
 from datetime import date
-from itertools import islice
+from pathlib import Path
 from typing import Callable, Iterator
 
 from prefect import flow, task
@@ -12,7 +18,10 @@ from alerts.deliver import parse_channels
 from extractors.archives import ArchiveProblem, archive_kind, read_archive
 from extractors.article import Article
 from flows import artifacts
-from flows.pipeline import BatchSummary, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver
+from flows.pipeline import (
+    BatchSummary, Screened, detect_shifts, get_model, load_deduplicator, model_version, persist, record_and_deliver,
+    screen_articles,
+)
 from flows.settings import load_settings
 from store import repository as repo
 
@@ -42,30 +51,100 @@ def _batches(sources: list[str], since: date | None, until: date | None, summary
             yield src, batch
 
 
-@task(name="judge-batch", cache_policy=NO_CACHE)
-def judge_batch_task(store, model, articles, origin: str, dedup) -> BatchSummary:
-    return process_articles(store, model, articles, origin=origin, dedup=dedup)
+def estimate_items(sources: list[str]) -> int | None:
+    """How many records the sources hold, where that is cheap to know (JSONL lines, folder files); None for WARC."""
+    import gzip
+
+    total = 0
+    for src in sources:
+        p = Path(src)
+        kind = archive_kind(p)
+        if kind == "warc":
+            return None
+        if kind == "folder":
+            total += sum(1 for f in p.rglob("*") if f.is_file() and not f.name.endswith(".meta.json"))
+            continue
+        opener = gzip.open if p.name.endswith(".gz") else open
+        try:
+            with opener(p, "rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+        except (OSError, EOFError):
+            return None
+    return total
+
+
+@task(name="judge-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+def judge_task(texts: list[str], languages: list, model_settings: dict, threads: int | None = None) -> list:
+    """The classifier on one batch; runs wherever the task runner puts it (this process or a Dask worker)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return get_model(load_settings(**model_settings)).judge_texts(texts, languages)
+
+
+def _runner(workers: int, dask: str | None):
+    if not workers and not dask:
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    if dask:
+        return DaskTaskRunner(address=dask)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                          "dashboard_address": None})
+
+
+def run_backfill(sources: list[str], since: str | None = None, until: str | None = None, deliver_alerts: bool = False,
+                 workers: int = 0, dask: str | None = None) -> dict:
+    """Entry point for the command line and tests: the flow, on the task runner the options ask for."""
+    runner = _runner(workers, dask)
+    fl = backfill.with_options(task_runner=runner) if runner else backfill
+    return fl(sources, since, until, deliver_alerts, parallel=bool(runner), threads=1 if workers else None)
 
 
 @flow(name="backfill", log_prints=False, validate_parameters=False)
-def backfill(sources: list[str], since: str | None = None, until: str | None = None,
-             deliver_alerts: bool = False) -> dict:
+def backfill(sources: list[str], since: str | None = None, until: str | None = None, deliver_alerts: bool = False,
+             parallel: bool = False, threads: int | None = None) -> dict:
     settings = load_settings()
     for src in sources:
-        archive_kind(__import__("pathlib").Path(src))  # fail early, naming the source
+        archive_kind(Path(src))  # fail early, naming the source
     store = repo.open_store(settings.db_url)
     channels = parse_channels(settings.alert_urls)
     model = get_model(settings)
+    version = model_version(model)
+    model_settings = {"model_artifact": str(settings.model_artifact), "model": settings.model, "backend": settings.backend}
     run_id = repo.start_run(store, "backfill")
     dedup = load_deduplicator(store)
     summary = BatchSummary()
     problems: list[str] = []
+    progress = artifacts.BackfillProgress(estimate_items(sources))
+    in_flight: deque[tuple[str, Screened, object]] = deque()
+    window = 4 if parallel else 1
+
+    def settle(src: str, screened: Screened, verdicts) -> None:
+        summary.merge(persist(store, screened, verdicts, origin=src, version=version))
+        if progress_hook:
+            progress_hook(summary.read, len(problems))
+        progress.update(summary.read, len(problems))
+
     d_since = date.fromisoformat(since) if since else None
     d_until = date.fromisoformat(until) if until else None
     for src, batch in _batches(sources, d_since, d_until, summary, problems):
-        summary.merge(judge_batch_task(store, model, batch, src, dedup))
-        if progress_hook:
-            progress_hook(summary.read, len(problems))
+        screened = screen_articles(store, model.languages, batch, dedup)
+        if not screened.to_judge:
+            settle(src, screened, [])
+            continue
+        if parallel:
+            fut = judge_task.submit(screened.texts, screened.languages, model_settings, threads)
+        else:
+            fut = judge_task(screened.texts, screened.languages, model_settings)
+        in_flight.append((src, screened, fut))
+        while len(in_flight) >= window:  # persist in submission order: the store sees archive order
+            s, sc, f = in_flight.popleft()
+            settle(s, sc, f.result() if parallel else f)
+    while in_flight:
+        s, sc, f = in_flight.popleft()
+        settle(s, sc, f.result() if parallel else f)
     reference = model.meta.get("reference_profile", {})
     shifts = detect_shifts(store, settings, reference)
     new_alerts, delivery = record_and_deliver(store, settings, channels, shifts, backfill=True,
@@ -74,6 +153,7 @@ def backfill(sources: list[str], since: str | None = None, until: str | None = N
               "problem_count": len(problems), "shifts": len(shifts), "new_alerts": new_alerts,
               "delivered": len(delivery.sent)}
     repo.finish_run(store, run_id, result)
+    progress.finish()
     artifacts.publish_backfill({k: v for k, v in result.items() if k not in ("problems",)})
     store.close()
     return result

@@ -124,9 +124,10 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
             archive_kind(src)
         except UnsupportedArchive as exc:
             raise Fail(str(exc), EXIT_USAGE) from None
-    if workers or dask:
-        raise Fail("--workers and --dask are not available yet in this version (classification runs in this process)",
-                   EXIT_USAGE)
+    if workers < 0:
+        raise Fail("--workers must be 0 (this process) or more", EXIT_USAGE)
+    if dask and not dask.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        raise Fail(f"--dask must be a scheduler address like tcp://HOST:8786, not {dask!r}", EXIT_USAGE)
     settings = _settings()
     _check_store(settings)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -140,7 +141,7 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
         task = progress.add_task("read", total=None, problems=0)
         bf.progress_hook = lambda n, p: progress.update(task, completed=n, problems=p)
         try:
-            result = _quiet_flow(bf.backfill, [str(s) for s in sources], since, until, deliver_alerts)
+            result = _quiet_flow(bf.run_backfill, [str(s) for s in sources], since, until, deliver_alerts, workers, dask)
         finally:
             bf.progress_hook = None
     c = _console()

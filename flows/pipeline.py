@@ -73,13 +73,28 @@ def load_deduplicator(store: repo.Store) -> Deduplicator:
     return d
 
 
-def process_articles(store: repo.Store, model: StanceModel, articles: list[Article], *, origin: str,
-                     dedup: Deduplicator) -> BatchSummary:
-    """Screen, judge and store one batch. Idempotent: articles already stored are counted as duplicates
-    and left as they are, so a rerun over the same input changes nothing."""
-    summary = BatchSummary(read=len(articles))
-    to_judge: list[tuple[Article, int]] = []
-    screened: list[tuple[Article, int | None, str | None]] = []
+@dataclass
+class Screened:
+    """A batch after screening, before judging: what is stored as it is, and what goes to the classifier."""
+    summary: BatchSummary
+    as_is: list[tuple[Article, int | None, str | None]] = field(default_factory=list)  # (article, simhash, duplicate of)
+    to_judge: list[tuple[Article, int | None]] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [a.text for a, _ in self.to_judge]
+
+    @property
+    def languages(self) -> list[str | None]:
+        return [a.language for a, _ in self.to_judge]
+
+
+def screen_articles(store: repo.Store, languages: tuple[str, ...], articles: list[Article],
+                    dedup: Deduplicator) -> Screened:
+    """Dedup, language and relevance, in input order (so the same input always folds the same way).
+    Articles already stored count as duplicates and are left as they are: reruns change nothing."""
+    out = Screened(BatchSummary(read=len(articles)))
+    summary = out.summary
     known = repo.existing_urls(store, [a.url for a in articles])
     for a in articles:
         if a.url in known or a.url in dedup.seen_urls:
@@ -88,39 +103,51 @@ def process_articles(store: repo.Store, model: StanceModel, articles: list[Artic
         sim = story_simhash(a) if a.text else None
         if a.status != OK:
             summary.skip(a.reason or a.status)
-            screened.append((a, sim, None))
+            out.as_is.append((a, sim, None))
             dedup.seen_urls.add(a.url)
             continue
         dup = dedup.duplicate_of(a, sim)
         if dup:
             summary.duplicates += 1
-            screened.append((a.with_status(DUPLICATE, f"same story as {dup}"), sim, dup))
+            out.as_is.append((a.with_status(DUPLICATE, f"same story as {dup}"), sim, dup))
             dedup.seen_urls.add(a.url)
             continue
         dedup.add(a.url, a.content_hash, sim or 0)
-        if a.language and a.language not in model.languages:
+        if a.language and a.language not in languages:
             reason = f"language {a.language!r} not covered by the model"
             summary.skip(reason)
-            screened.append((a.with_status(UNSUPPORTED_LANGUAGE, reason), sim, None))
+            out.as_is.append((a.with_status(UNSUPPORTED_LANGUAGE, reason), sim, None))
             continue
         keep, why = relevance(a.title, a.text)
         if not keep:
             summary.skip(why)
-            screened.append((a.with_status(IRRELEVANT, why), sim, None))
+            out.as_is.append((a.with_status(IRRELEVANT, why), sim, None))
             continue
-        to_judge.append((a, sim))
-    verdicts = model.judge_texts([a.text for a, _ in to_judge], [a.language for a, _ in to_judge]) if to_judge else []
-    version = model_version(model)
+        out.to_judge.append((a, sim))
+    return out
+
+
+def persist(store: repo.Store, screened: Screened, verdicts: list, *, origin: str, version: str) -> BatchSummary:
+    """Store a screened batch and its verdicts in one transaction."""
+    summary = screened.summary
     with store.session() as s:
-        for a, sim, dup in screened:
+        for a, sim, dup in screened.as_is:
             repo.save_article(s, a, origin=origin, simhash=sim, duplicate_of=dup)
-        for (a, sim), v in zip(to_judge, verdicts):
+        for (a, sim), v in zip(screened.to_judge, verdicts):
             stored = a if v.judgments or not v.reason else a.with_status(OK, v.reason)
             repo.save_article(s, stored, origin=origin, simhash=sim)
             repo.save_judgments(s, a.url, v.judgments, version)
             summary.judged += 1
             summary.judgments += len(v.judgments)
     return summary
+
+
+def process_articles(store: repo.Store, model: StanceModel, articles: list[Article], *, origin: str,
+                     dedup: Deduplicator) -> BatchSummary:
+    """Screen, judge and store one batch, in this process."""
+    screened = screen_articles(store, model.languages, articles, dedup)
+    verdicts = model.judge_texts(screened.texts, screened.languages) if screened.to_judge else []
+    return persist(store, screened, verdicts, origin=origin, version=model_version(model))
 
 
 def detect_shifts(store: repo.Store, settings: Settings, reference: dict[str, dict]) -> list[Shift]:

@@ -67,11 +67,25 @@ def open_store(url: str) -> Store:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
     try:
-        Base.metadata.create_all(engine)
+        migrate(engine)
     except SQLAlchemyError as exc:
         msg = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
         raise StoreError(f"cannot open the store at {mask_url(url)}: {msg}") from None
     return Store(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic, store/migrations). Safe to run at every start."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
 
 
 # -- articles -------------------------------------------------------------------------------------

@@ -131,3 +131,36 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
             return True
         time.sleep(interval)
     return False
+
+
+POSTGRES_URL = os.environ.get("KSTANCE_TEST_POSTGRES_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The store's URL, once on SQLite and once on the real PostgreSQL server that .ci/run starts
+    (KSTANCE_TEST_POSTGRES_URL); without that server the PostgreSQL half is skipped and says why."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'k.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("no PostgreSQL server: set KSTANCE_TEST_POSTGRES_URL (.ci/run starts one with .ci/postgres.sh)")
+    _reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def store(db_url):
+    from store import repository as repo
+
+    s = repo.open_store(db_url)
+    yield s
+    s.close()

@@ -70,11 +70,6 @@ def smtp():
         pass
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = repo.open_store(f"sqlite:///{tmp_path / 'k.db'}")
-    yield s
-    s.close()
 
 
 def mail_url(port: int) -> str:

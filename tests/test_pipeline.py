@@ -28,11 +28,6 @@ def articles():
     ]
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = repo.open_store(f"sqlite:///{tmp_path / 'k.db'}")
-    yield s
-    s.close()
 
 
 def test_batch_is_screened_judged_and_stored_with_reasons(store, model):

@@ -6,11 +6,6 @@ import pytest
 from store import repository as repo
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = repo.open_store(f"sqlite:///{tmp_path / 'k.db'}")
-    yield s
-    s.close()
 
 
 def poll(store, ok, error=None):
@@ -32,3 +27,20 @@ def test_success_resets_failures_and_keeps_the_validators(store):
     poll(store, False, "timed out after 20 s")
     row = poll(store, True)
     assert row.consecutive_failures == 0 and row.last_error is None and row.etag == '"e1"' and row.items_seen == 3
+
+
+def test_migrations_create_exactly_the_models_schema(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from store.models import Base
+
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_opening_twice_is_harmless(db_url):
+    repo.open_store(db_url).close()
+    s = repo.open_store(db_url)
+    assert repo.counts(s)["judgments"] == 0
+    s.close()
