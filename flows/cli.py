@@ -257,14 +257,36 @@ def feeds():
 def serve():
     """Serve the daily schedule (default 07:00 Asia/Seoul) as Prefect deployments."""
     settings = _settings()
-    if not os.environ.get("PREFECT_API_URL"):
-        raise Fail("kstance serve needs a Prefect server for its schedule: start one with `prefect server start` "
-                   "and set PREFECT_API_URL=http://127.0.0.1:4200/api (see README, Scheduling)", EXIT_USAGE)
+    _check_store(settings)
+    from alerts.deliver import parse_channels
+    from flows.settings import read_feed_list
+
+    parse_channels(settings.alert_urls)
+    read_feed_list(settings.feeds)
+    c = _console()
+    if os.environ.get("PREFECT_API_URL"):
+        _serve(settings, c)
+        return
+    from flows.server import ServerError, local_prefect_server
+
+    c.print("PREFECT_API_URL is not set: starting a local Prefect server (SQLite under "
+            f"{os.environ.get('PREFECT_HOME')}), since Prefect's temporary API runs no schedules")
+    try:
+        with local_prefect_server(settings.home) as url:
+            os.environ["PREFECT_API_URL"] = url
+            c.print(f"Prefect server at {url.removesuffix('/api')} (UI there)")
+            _serve(settings, c)
+    except ServerError as exc:
+        raise Fail(str(exc)) from None
+
+
+def _serve(settings, c) -> None:
     from prefect import serve as prefect_serve
 
     from flows.deployments import deployments
 
-    _console().print(f"serving monitor on '{settings.schedule_cron}' ({settings.schedule_timezone}); Ctrl-C stops")
+    c.print(f"serving monitor on '{settings.schedule_cron}' ({settings.schedule_timezone}), backfill and calibrate "
+            "on demand; Ctrl-C stops")
     prefect_serve(*deployments(settings))
 
 
