@@ -7,13 +7,12 @@ import random
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from benchmarks.common import peak_rss_mb, report, timed
 from classifiers.corpus import dev_examples, seeds_dir, training_examples
 from classifiers.encoder import encode_pairs, length_sorted_batches
-from classifiers.stance import StanceModel, candidate_sentences, query_for
+from classifiers.stance import StanceModel, candidate_sentences, pair_inputs
 
 
 def articles(n_sentences: int, seed: int = 1, words: tuple[int, int] | None = None) -> list[str]:
@@ -30,8 +29,7 @@ def articles(n_sentences: int, seed: int = 1, words: tuple[int, int] | None = No
 
 def bare_forward(model, pairs, batch_size=32) -> None:
     """The reference: only the encoder's forward pass over the same (actor, sentence) pairs, sorted batches."""
-    queries = [query_for(a) for a, _ in pairs]
-    texts = [s for _, s in pairs]
+    queries, texts = pair_inputs([a for a, _ in pairs], [s for _, s in pairs], model.input_format)
     for idx in length_sorted_batches([len(t) for t in texts], batch_size):
         enc = encode_pairs(model.tokenizer, queries, texts, idx)
         if hasattr(model, "session"):
@@ -44,7 +42,9 @@ def bare_forward(model, pairs, batch_size=32) -> None:
 def measure(label: str, model, texts: list[str], repeats: int, rows: list, figures: dict) -> None:
     pairs = [(a, s) for t in texts for s, a in candidate_sentences(t)]
     n = len(pairs)
-    tokens = sum(len(model.tokenizer(query_for(a), s, truncation="only_second", max_length=128)["input_ids"]) for a, s in pairs) / n
+    queries, texts = pair_inputs([a for a, _ in pairs], [s for _, s in pairs], model.input_format)
+    tokens = sum(len(model.tokenizer(q, t, truncation="only_second", max_length=128)["input_ids"])
+                 for q, t in zip(queries, texts)) / n
     t_bare, _ = timed(lambda: bare_forward(model, pairs), repeats)
     t_whole, _ = timed(lambda: model.judge_texts(texts), repeats)
     rows += [(f"{label}: pairs (mean tokens)", f"{n} ({tokens:.0f})"), (f"{label}: bare encoder sentences/s", f"{n / t_bare:.0f}"),

@@ -20,9 +20,10 @@ from classifiers.encoder import (
     add_lora, bundled_model_dir, encode_pairs, fresh_model, length_sorted_batches, lora_state, mean_pool,
     model_fingerprint, resolve_model,
 )
-from classifiers.stance import StanceHead, StanceModel, query_for, softmax
+from classifiers.stance import StanceHead, StanceModel, pair_inputs, softmax
 
 ARTIFACT_VERSION = 1
+INPUT_FORMAT = "marked"  # the target's mentions in brackets (stance.mark_target)
 
 
 @dataclass
@@ -58,8 +59,7 @@ def train(examples: list[Example], model_dir: str, cfg: TrainConfig, progress: P
         {"params": lora_params, "lr": cfg.lr},
         {"params": head.parameters(), "lr": cfg.head_lr},
     ], weight_decay=cfg.weight_decay)
-    queries = [query_for(e.actor) for e in examples]
-    texts = [e.text for e in examples]
+    queries, texts = pair_inputs([e.actor for e in examples], [e.text for e in examples], INPUT_FORMAT)
     labels = torch.tensor([e.label for e in examples])
     # class weights: the rarer `none` and neutral items are not drowned by the others
     counts = np.bincount(labels.numpy(), minlength=len(LABELS)).astype(float)
@@ -89,8 +89,7 @@ def train(examples: list[Example], model_dir: str, cfg: TrainConfig, progress: P
 
 
 def predict_logits(tokenizer, encoder, head, examples: list[Example], batch_size: int = 64) -> np.ndarray:
-    queries = [query_for(e.actor) for e in examples]
-    texts = [e.text for e in examples]
+    queries, texts = pair_inputs([e.actor for e in examples], [e.text for e in examples], INPUT_FORMAT)
     out = np.zeros((len(examples), len(LABELS)), dtype=np.float32)
     with torch.inference_mode():
         for idx in length_sorted_batches([len(t) for t in texts], batch_size):
@@ -233,6 +232,7 @@ def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str 
         "base_model": "bundled" if model_dir == str(bundled_model_dir()) else model_spec,
         "base_fingerprint": model_fingerprint(model_dir),
         "languages": ["en"],
+        "input_format": INPUT_FORMAT,
         "lora": {"rank": cfg.rank, "alpha": cfg.alpha},
         "temperature": round(temperature, 4),
         "train": {"examples": len(examples), "corpus_fingerprint": corpus_fingerprint(examples),

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from classifiers.encoder import length_sorted_batches, encode_pairs
-from classifiers.stance import StanceModel, query_for
+from classifiers.stance import StanceModel, pair_inputs
 
 
 class _KeywordEncoder(nn.Module):
@@ -83,10 +83,10 @@ class OnnxStanceModel(StanceModel):
         self.batch_size = 16  # measured best for ONNX Runtime on 2 cores (385 vs 374 pairs/s at 32)
 
     def logits(self, actors: list[str], sentences: list[str]) -> np.ndarray:
-        queries = [query_for(a) for a in actors]
+        queries, texts = pair_inputs(actors, sentences, self.input_format)
         out = np.zeros((len(sentences), self.head_b.shape[0]), dtype=np.float32)
-        for idx in length_sorted_batches([len(s) for s in sentences], self.batch_size):
-            enc = encode_pairs(self.tokenizer, queries, sentences, idx)
+        for idx in length_sorted_batches([len(s) for s in texts], self.batch_size):
+            enc = encode_pairs(self.tokenizer, queries, texts, idx)
             feeds = {k: enc[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")}
             hidden = self.session.run(None, feeds)[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from classifiers.actors import ACTOR_NAMES, actors_in, has_seoul_voice
+from classifiers.actors import ACTOR_NAMES, actors_in, find_mentions, has_seoul_voice
 from classifiers.encoder import (
     add_lora, encode_pairs, fresh_model, length_sorted_batches, mean_pool, merge_lora, model_fingerprint,
     resolve_model,
@@ -31,6 +31,28 @@ _PRONOUN_START = ("He ", "She ", "They ", "“", "\"", "‘", "It ", "The presid
 def query_for(actor: str) -> str:
     """The first segment of the pair: the model reads the sentence against this target."""
     return f"Seoul's stance toward {ACTOR_NAMES[actor]}"
+
+
+def mark_target(sentence: str, actor: str) -> str:
+    """The sentence with the target actor's mentions in brackets ("deterrence against [North Korea]"), so that
+    in a sentence naming a partner and an adversary the model knows whose side it is asked about."""
+    spans = [(m.start, m.end) for m in find_mentions(sentence) if m.actor == actor]
+    out, last = [], 0
+    for start, end in spans:
+        if start < last:
+            continue
+        out += [sentence[last:start], "[", sentence[start:end], "]"]
+        last = end
+    out.append(sentence[last:])
+    return "".join(out)
+
+
+def pair_inputs(actors: list[str], sentences: list[str], input_format: str = "marked") -> tuple[list[str], list[str]]:
+    """(first segments, second segments) for the encoder; `plain` is the format of artifacts before markers."""
+    queries = [query_for(a) for a in actors]
+    if input_format == "plain":
+        return queries, list(sentences)
+    return queries, [mark_target(s, a) for s, a in zip(sentences, actors)]
 
 
 @dataclass(frozen=True)
@@ -82,6 +104,7 @@ class StanceModel:
         self.temperature = float(temperature)
         self.meta = meta
         self.languages = tuple(meta.get("languages", ["en"]))
+        self.input_format = meta.get("input_format", "plain")
         self.batch_size = 32
 
     # -- loading ---------------------------------------------------------------------------------
@@ -111,12 +134,12 @@ class StanceModel:
 
     # -- sentence level --------------------------------------------------------------------------
     def logits(self, actors: list[str], sentences: list[str]) -> np.ndarray:
-        queries = [query_for(a) for a in actors]
+        queries, texts = pair_inputs(actors, sentences, self.input_format)
         out = np.zeros((len(sentences), len(LABELS)), dtype=np.float32)
-        lengths = [len(s) for s in sentences]
+        lengths = [len(s) for s in texts]
         with torch.inference_mode():
             for idx in length_sorted_batches(lengths, self.batch_size):
-                enc = encode_pairs(self.tokenizer, queries, sentences, idx)
+                enc = encode_pairs(self.tokenizer, queries, texts, idx)
                 hidden = self.encoder(**enc).last_hidden_state
                 out[idx] = self.head(mean_pool(hidden, enc["attention_mask"])).numpy()
         return out

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Union
 
 from extractors.article import Article
-from extractors.text import article_from_text, extract_article
+from extractors.text import article_from_text, extract_article, parse_date
 from extractors.urls import canonical_url
 
 
@@ -23,9 +23,6 @@ class ArchiveProblem:
 
 
 Item = Union[Article, ArchiveProblem]
-
-SUFFIXES = (".jsonl", ".jsonl.gz", ".warc", ".warc.gz", ".arc.gz")
-
 
 class UnsupportedArchive(ValueError):
     pass
@@ -119,10 +116,7 @@ def read_warc(path: Path) -> Iterator[Item]:
                     yield ArchiveProblem(where, f"bad url: {exc}")
                     continue
                 art = extract_article(body, url, canonical=canonical)
-                if art.published is None and date:
-                    from extractors.text import parse_date
-                    from dataclasses import replace
-
+                if art.published is None and date:  # the crawl date, when the page gives none
                     art = replace(art, published=parse_date(date))
                 yield art
     except Exception as exc:  # warcio raises plain Exceptions on truncated or non-WARC input

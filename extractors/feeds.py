@@ -9,7 +9,6 @@ import feedparser
 import httpx
 
 from extractors.http import FetchError, get
-from extractors.text import parse_date
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +94,3 @@ def poll_feed(
     poll = parse_feed(r.body, feed_url)
     poll.etag, poll.last_modified = r.etag, r.last_modified
     return poll
-
-
-def entry_date(entry: FeedEntry):
-    return parse_date(entry.published)

@@ -25,7 +25,7 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def publish_monitor(store: repo.Store, reference: dict, new_articles, new_alerts: list[str], settings) -> None:
+def publish_monitor(store: repo.Store, reference: dict, new_articles, new_alerts: list[str], report) -> None:
     try:
         from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
@@ -38,8 +38,7 @@ def publish_monitor(store: repo.Store, reference: dict, new_articles, new_alerts
                 md.append(f"- {a.actor}: {a.from_stance} -> {a.to_stance} on {a.detected_at} "
                           f"(confidence {a.confidence:.2f}; deliveries: {', '.join(f'{x.channel} {x.state}' for x in d) or 'none'})")
         create_markdown_artifact("\n".join(md), key="kstance-monitor", description="Seoul's stance per actor")
-        report = (settings.home / "report" / "index.html").resolve()
-        create_link_artifact(report.as_uri(), link_text="kstance report", key="kstance-report")
+        create_link_artifact(report.resolve().as_uri(), link_text="kstance report", key="kstance-report")
     except Exception as exc:  # artifacts are a view; never fail a run over them
         log.warning("could not publish artifacts: %s", exc)
 

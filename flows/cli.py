@@ -55,7 +55,7 @@ def classify(paths: list[Path] = typer.Argument(..., help=".txt, .html or .json 
     if missing:
         raise Fail(f"no such file: {', '.join(missing)}", EXIT_USAGE)
     settings = _settings()
-    from extractors.archives import record_to_article
+    from extractors.archives import ArchiveProblem, record_to_article
     from extractors.text import article_from_text, extract_article
     from flows.pipeline import get_model
 
@@ -68,9 +68,10 @@ def classify(paths: list[Path] = typer.Argument(..., help=".txt, .html or .json 
                 art = extract_article(p.read_bytes(), p.resolve().as_uri())
             elif name.endswith(".json"):
                 rec = json.loads(p.read_text(encoding="utf-8"))
-                rec.setdefault("url", p.resolve().as_uri()) if isinstance(rec, dict) else None
+                if isinstance(rec, dict):
+                    rec.setdefault("url", p.resolve().as_uri())
                 art = record_to_article(rec, str(p))
-                if not hasattr(art, "text"):
+                if isinstance(art, ArchiveProblem):
                     raise Fail(f"{p}: {art.reason}", EXIT_USAGE)
             else:
                 art = article_from_text(p.read_text(encoding="utf-8", errors="replace"), p.resolve().as_uri())
@@ -224,7 +225,6 @@ def report(out: Optional[Path] = typer.Option(None, help="folder for index.html 
     """Write the HTML report with timeline pictures."""
     settings = _settings()
     store = _check_store(settings)
-    from flows.pipeline import get_model
     from reports.html import write_report
 
     reference = _reference(settings)
@@ -328,10 +328,6 @@ def _run_monitor(settings, today: str | None) -> dict:
     with store_lock(settings.home, settings.db_url, "run"):
         flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.max_concurrent_requests))
         result = _quiet_flow(flow, today)
-    from reports.html import write_report
-    from store.repository import open_store
-
-    write_report(open_store(settings.db_url), settings.home / "report", _reference(settings))
     return result
 
 

@@ -6,16 +6,19 @@ from datetime import date, timedelta
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.tasks import exponential_backoff
 
 from alerts.deliver import parse_channels
 from extractors.collect import FeedCollection, HostPacer, RobotsRules, collect_feed
 from flows import artifacts
 from flows.pipeline import BatchSummary, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver
 from flows.settings import load_settings, read_feed_list
+from reports.html import write_report
 from store import repository as repo
 
 
-@task(name="collect-feed", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, timeout_seconds=900)
+@task(name="collect-feed", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=5),
+      timeout_seconds=900)
 def collect_feed_task(feed: dict, etag: str | None, last_modified: str | None, db_url: str,
                       allow_private: bool, pacer: HostPacer, robots: RobotsRules, timeout: float) -> FeedCollection:
     store = repo.open_store(db_url)
@@ -32,7 +35,7 @@ def judge_batch_task(store, model, articles, origin: str, dedup) -> BatchSummary
     return process_articles(store, model, articles, origin=origin, dedup=dedup)
 
 
-@task(name="detect-and-alert", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+@task(name="detect-and-alert", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=10))
 def detect_and_alert_task(store, settings, channels, reference, today: date, deliver: bool):
     shifts = detect_shifts(store, settings, reference)
     return shifts, *record_and_deliver(store, settings, channels, shifts, backfill=False, today=today, deliver=deliver)
@@ -64,9 +67,11 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
                                "error": f"{st.consecutive_failures} failures; next try after {st.next_poll:%Y-%m-%d %H:%M} UTC"})
             continue
         due.append((feed, st))
-    futures = [collect_feed_task.submit(feed, st.etag if st else None, st.last_modified if st else None, settings.db_url,
+    futures = [
+        collect_feed_task.submit(feed, st.etag if st else None, st.last_modified if st else None, settings.db_url,
                                  settings.allow_private_addresses, pacer, robots, settings.request_timeout_s)
-        for feed, st in due]
+        for feed, st in due
+    ]
     dedup = load_deduplicator(store)
     summary = BatchSummary()
     new_articles = []
@@ -87,7 +92,7 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
         if got and got.articles:
             batch = judge_batch_task(store, model, got.articles, feed["url"], dedup)
             summary.merge(batch)
-            new_articles += [a for a in got.articles]
+            new_articles += got.articles
     reference = model.meta.get("reference_profile", {})
     shifts, new_alerts, delivery = detect_and_alert_task(store, settings, channels, reference, day, deliver)
     result = {
@@ -95,6 +100,7 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
         "delivered": len(delivery.sent), "delivery_failures": [f"{c}: {e}" for _, c, e in delivery.failed],
     }
     repo.finish_run(store, run_id, result)
-    artifacts.publish_monitor(store, reference, new_articles, new_alerts, settings)
+    report = write_report(store, settings.home / "report", reference)
+    artifacts.publish_monitor(store, reference, new_articles, new_alerts, report)
     store.close()
     return result

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 from classifiers.actors import ACTOR_NAMES, ACTORS
-from classifiers.shifts import STANCE_SCORES
 from store import repository as repo
 
 esc = html.escape
@@ -98,7 +97,7 @@ def _caption(obs, n: int = 8) -> str:
     return f"<details><summary>latest {min(n, len(obs))} of {len(obs)} articles</summary><ul class=caption>{rows}</ul></details>"
 
 
-def write_report(store: repo.Store, out_dir: Path, reference: dict, detector_shifts=None) -> Path:
+def write_report(store: repo.Store, out_dir: Path, reference: dict) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     alerts = repo.alerts(store)
     shifts_by_actor: dict[str, list] = {a: [] for a in ACTORS}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from classifiers.shifts import Evidence, Observation, Shift
 from classifiers.stance import Judgment
 from extractors.article import Article
-from store.models import AlertRow, ArticleRow, Base, DeliveryRow, FeedRow, JudgmentRow, RunRow
+from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, RunRow
 
 
 class StoreError(RuntimeError):

@@ -1,7 +1,6 @@
 """The walking skeleton through the real Prefect flows: loopback feed -> extract -> judge -> store -> shift -> alert,
 and the same articles replayed as a backfill giving the same judgments and the same shifts."""
 import json
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -45,6 +44,14 @@ def test_monitor_cycle_then_rerun_then_backfill_agree(prefect_api, kstance_env, 
     assert "names none of the followed actors (US, CN, JP, KP, RU)" in first["skipped"]
     assert second["judged"] == 0 and second["new_alerts"] == []  # idempotent: nothing new, nothing re-sent
     judgments, statuses, shifts = _store_view(f"sqlite:///{kstance_env / 'kstance.db'}")
+    assert "Japan" in (kstance_env / "report" / "index.html").read_text()  # the flow writes the report itself
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["kstance-monitor", "kstance-report"])))
+    kinds = {a.key: a for a in arts}
+    assert "| JP |" in kinds["kstance-monitor"].data and "index.html" in kinds["kstance-report"].data
     assert ("dokdo-white-paper-protest.html", "JP", "confrontational") in [j[:3] for j in judgments]
     assert any(s[0] == "JP" and s[2] == "confrontational" for s in shifts)
 

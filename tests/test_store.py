@@ -1,7 +1,6 @@
 """Feed state in the store: back-off after failures, disabled after N in a row with the reason, reset on success."""
 from datetime import timedelta
 
-import pytest
 
 from store import repository as repo
 
