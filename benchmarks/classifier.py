@@ -42,9 +42,9 @@ def bare_forward(model, pairs, batch_size=32) -> None:
 def measure(label: str, model, texts: list[str], repeats: int, rows: list, figures: dict) -> None:
     pairs = [(a, s) for t in texts for s, a in candidate_sentences(t)]
     n = len(pairs)
-    queries, texts = pair_inputs([a for a, _ in pairs], [s for _, s in pairs], model.input_format)
+    queries, pair_texts = pair_inputs([a for a, _ in pairs], [s for _, s in pairs], model.input_format)
     tokens = sum(len(model.tokenizer(q, t, truncation="only_second", max_length=128)["input_ids"])
-                 for q, t in zip(queries, texts)) / n
+                 for q, t in zip(queries, pair_texts)) / n
     t_bare, _ = timed(lambda: bare_forward(model, pairs), repeats)
     t_whole, _ = timed(lambda: model.judge_texts(texts), repeats)
     rows += [(f"{label}: pairs (mean tokens)", f"{n} ({tokens:.0f})"), (f"{label}: bare encoder sentences/s", f"{n / t_bare:.0f}"),

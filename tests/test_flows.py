@@ -23,6 +23,17 @@ def _store_view(db_url):
     return judgments, statuses, shifts
 
 
+def read_artifacts(keys: list[str]) -> list[dict]:
+    """Artifacts by key, from the test API's REST endpoint (prefect 3.8's sync client sends nulls it rejects)."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    body = {"artifacts": {"key": {"any_": keys}}, "limit": 200, "offset": 0, "sort": "CREATED_DESC"}
+    r = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=30)
+    r.raise_for_status()
+    return r.json()
+
+
 def _feeds_toml(path, url):
     path.write_text(f'[[feeds]]\nname = "loopback"\nurl = "{url}"\noutlet = "demo"\nlanguage = "en"\n'
                     '[[feeds]]\nname = "dead feed"\nurl = "http://127.0.0.1:9/feed.xml"\noutlet = "dead"\n')
@@ -45,13 +56,8 @@ def test_monitor_cycle_then_rerun_then_backfill_agree(prefect_api, kstance_env, 
     assert second["judged"] == 0 and second["new_alerts"] == []  # idempotent: nothing new, nothing re-sent
     judgments, statuses, shifts = _store_view(f"sqlite:///{kstance_env / 'kstance.db'}")
     assert "Japan" in (kstance_env / "report" / "index.html").read_text()  # the flow writes the report itself
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    with get_client(sync_client=True) as client:
-        arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["kstance-monitor", "kstance-report"])))
-    kinds = {a.key: a for a in arts}
-    assert "| JP |" in kinds["kstance-monitor"].data and "index.html" in kinds["kstance-report"].data
+    kinds = {a["key"]: a for a in read_artifacts(["kstance-monitor", "kstance-report"])}
+    assert "| JP |" in kinds["kstance-monitor"]["data"] and "index.html" in kinds["kstance-report"]["data"]
     assert ("dokdo-white-paper-protest.html", "JP", "confrontational") in [j[:3] for j in judgments]
     assert any(s[0] == "JP" and s[2] == "confrontational" for s in shifts)
 
@@ -70,3 +76,34 @@ def test_monitor_cycle_then_rerun_then_backfill_agree(prefect_api, kstance_env, 
     assert replay[0] == judgments and replay[2] == shifts
     store = repo.open_store(f"sqlite:///{tmp_path / 'backfill.db'}")
     assert all(a.historical for a, _ in repo.alerts(store))
+
+
+def test_secrets_never_reach_logs_output_or_artifacts_when_delivery_fails(prefect_api, kstance_env, tmp_path, monkeypatch,
+                                                                         caplog, capfd):
+    """A cycle that finds the demo's shift and fails to deliver it (SMTP and Slack both down): the password and the
+    webhook token are nowhere in the logs, the terminal, the flow's result, the store's errors or the artifacts."""
+    import logging
+    import socket
+
+    from flows.monitor import monitor
+
+    secret_pw, secret_token = "pw-Zq81xKs", "tok3nXyZ98765abc"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]  # nothing listens here
+    monkeypatch.setenv("KSTANCE_ALERT_URLS", f"mailto://desk:{secret_pw}@127.0.0.1:{dead_port}?from=k@example.com&to=d@example.com "
+                       f"json://desk:{secret_token}@127.0.0.1:{dead_port}/hook")
+    caplog.set_level(logging.DEBUG)
+    with DemoServer(demo_items()) as srv:
+        monkeypatch.setenv("KSTANCE_FEEDS", str(_feeds_toml(tmp_path / "feeds.toml", f"{srv.base}/feed.xml")))
+        result = monitor(today="2026-07-24")
+    assert result["new_alerts"] and len(result["delivery_failures"]) == 2
+    store = repo.open_store(f"sqlite:///{kstance_env / 'kstance.db'}")
+    errors = [d.last_error or "" for _, ds in repo.alerts(store) for d in ds]
+    assert all(d.state == "failed" for _, ds in repo.alerts(store) for d in ds)
+    arts = read_artifacts(["kstance-monitor", "kstance-report", "kstance-backfill", "kstance-backfill-progress"])
+    assert arts
+    artifacts = " ".join(str(a["data"]) for a in arts)
+    out, err = capfd.readouterr()
+    haystack = " ".join([caplog.text, out, err, json.dumps(result), " ".join(errors), artifacts])
+    assert secret_pw not in haystack and secret_token not in haystack
