@@ -90,9 +90,17 @@ def write_card(out_dir: Path, meta: dict) -> None:
                                for doc, v in seeds.items() if actor in v) or "no judgment"
         lines.append(f"| {actor} | {p['stance']} ({p['score']:+.2f}) | {model_view} | {p['annotated_stance']} "
                      f"({p['annotated_score']:+.2f}) | {p['annotated_n']} |")
+    thin = [f"{a} ({p['annotated_n']} annotated sentences; model {p['stance']} {p['score']:+.2f}, annotators "
+            f"{p['annotated_stance']} {p['annotated_score']:+.2f})"
+            for a, p in meta["reference_profile"].items() if p.get("annotated_n", 0) < 5]
+    disagree = [a for a, p in meta["reference_profile"].items() if p["stance"] != p.get("annotated_stance", p["stance"])]
     lines += [
         "",
         "## Known limits",
+        *([f"- Thin reference: {'; '.join(thin)}. Its first alerts rest on little seed evidence; read their `from` "
+           "stance with that in mind."] if thin else []),
+        *([f"- Model and annotators disagree on the seed stance toward {', '.join(disagree)}: the model's reading is "
+           "the reference (no false shift from the offset), but its label there is the model's."] if disagree else []),
         "- English only: the bundled encoder reads English; Korean articles are stored and flagged, not judged "
         "(set KSTANCE_MODEL to a multilingual encoder and recalibrate to judge them).",
         "- The corpus is written for the project, in wire-copy style; real articles carry longer, hedged sentences. "

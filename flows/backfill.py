@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -22,13 +22,11 @@ from flows.pipeline import (
     BatchSummary, Screened, detect_shifts, get_model, load_deduplicator, model_version, persist, record_and_deliver,
     screen_articles,
 )
+from flows.progress import notify
 from flows.settings import load_settings
 from store import repository as repo
 
 BATCH = 64
-
-# Set by the command line to draw a progress bar: called with (articles read so far, problems so far).
-progress_hook: Callable[[int, int], None] | None = None
 
 
 def _batches(sources: list[str], since: date | None, until: date | None, summary: BatchSummary,
@@ -123,8 +121,7 @@ def backfill(sources: list[str], since: str | None = None, until: str | None = N
 
     def settle(src: str, screened: Screened, verdicts) -> None:
         summary.merge(persist(store, screened, verdicts, origin=src, version=version))
-        if progress_hook:
-            progress_hook(summary.read, len(problems))
+        notify(summary.read, len(problems))  # the command line's progress bar, if one listens
         progress.update(summary.read, len(problems))
 
     d_since = date.fromisoformat(since) if since else None

@@ -134,17 +134,19 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import backfill as bf
+    from flows import progress as listeners
     from flows.lock import store_lock
 
     with store_lock(settings.home, settings.db_url, "backfill"), Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
                   TextColumn("{task.fields[problems]} problems"), TimeElapsedColumn(),
-                  console=_console(), transient=False) as progress:
+                  # no stdout/stderr proxies: they hold locks, and Dask must pickle the task's context
+                  console=_console(), transient=False, redirect_stdout=False, redirect_stderr=False) as progress:
         task = progress.add_task("read", total=None, problems=0)
-        bf.progress_hook = lambda n, p: progress.update(task, completed=n, problems=p)
+        listeners.listen(lambda n, p: progress.update(task, completed=n, problems=p))
         try:
             result = _quiet_flow(bf.run_backfill, [str(s) for s in sources], since, until, deliver_alerts, workers, dask)
         finally:
-            bf.progress_hook = None
+            listeners.clear()
     c = _console()
     c.print(f"read {result['read']}, duplicates {result['duplicates']}, judged {result['judged']} "
             f"({result['judgments']} judgments), shifts {result['shifts']}, new alerts {len(result['new_alerts'])}")
@@ -333,7 +335,7 @@ def _run_monitor(settings, today: str | None) -> dict:
 
 def _quiet_flow(fn, *args):
     """Run a flow with Prefect's shutdown chatter ('Error flushing events' and the like) kept off the terminal."""
-    for name in ("prefect", "prefect.events", "prefect._internal", "httpx", "uvicorn"):
+    for name in ("prefect", "prefect.events", "prefect._internal", "httpx", "uvicorn", "distributed", "dask"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     return fn(*args)
 

@@ -55,7 +55,18 @@ def test_dask_local_cluster_gives_the_same_store_as_one_process(prefect_api, kst
     monkeypatch.setenv("KSTANCE_DATABASE_URL", f"sqlite:///{tmp_path / 'single.db'}")
     single = run_backfill([str(archive)])
     monkeypatch.setenv("KSTANCE_DATABASE_URL", f"sqlite:///{tmp_path / 'dask.db'}")
-    on_dask = run_backfill([str(archive)], workers=2)
+    # as on the command line, a progress listener holding a lock is live while the flow ships tasks to Dask
+    import threading
+
+    from flows import progress
+
+    lock, seen = threading.Lock(), []
+    progress.listen(lambda n, p: (lock.acquire(), seen.append(n), lock.release()))
+    try:
+        on_dask = run_backfill([str(archive)], workers=2)
+    finally:
+        progress.clear()
+    assert seen and seen[-1] == on_dask["read"]
     assert single["judged"] == on_dask["judged"] > 30 and single["problem_count"] == 1
     assert dump(f"sqlite:///{tmp_path / 'single.db'}") == dump(f"sqlite:///{tmp_path / 'dask.db'}")
 

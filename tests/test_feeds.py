@@ -99,3 +99,17 @@ def test_loopback_feed_refused_without_the_setting(server):
     server.routes["/feed"] = respond(RSS.format(enc="utf-8", title="x"))
     poll = poll_feed(server.url("/feed"))
     assert "non-public" in poll.error
+
+
+def test_gzip_bomb_is_cut_off_by_the_decompressed_size_cap(server):
+    from extractors.http import FetchError, get
+
+    bomb = gzip.compress(b"\0" * (64 << 20), compresslevel=9)  # 64 MB of zeros in about 64 KB
+    assert len(bomb) < (1 << 20)
+    server.routes["/bomb"] = respond(bomb, ctype="application/rss+xml", headers={"Content-Encoding": "gzip"})
+    try:
+        get(server.url("/bomb"), allow_private=True, max_bytes=5 << 20)
+    except FetchError as exc:
+        assert "too large" in str(exc)
+    else:
+        raise AssertionError("a gzip bomb was inflated past the cap")

@@ -107,3 +107,40 @@ def test_secrets_never_reach_logs_output_or_artifacts_when_delivery_fails(prefec
     out, err = capfd.readouterr()
     haystack = " ".join([caplog.text, out, err, json.dumps(result), " ".join(errors), artifacts])
     assert secret_pw not in haystack and secret_token not in haystack
+
+
+def test_hanging_resetting_and_garbage_feeds_fail_alone_and_the_cycle_finishes(prefect_api, kstance_env, tmp_path, monkeypatch):
+    import socket
+    import time as _time
+
+    from flows.monitor import monitor
+    from tests.conftest import LoopbackServer, respond
+
+    srv = LoopbackServer()
+
+    def hang(req):
+        _time.sleep(8)  # longer than the 5 s timeout the test settings give
+
+    def reset(req):
+        req.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        req.connection.close()
+
+    srv.routes["/hang.xml"] = hang
+    srv.routes["/reset.xml"] = reset
+    srv.routes["/garbage.xml"] = respond(bytes(range(256)) * 40, ctype="application/rss+xml")
+    with DemoServer(demo_items()[:3]) as good:
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text("".join(f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n' for n, u in [
+            ("good", f"{good.base}/feed.xml"), ("hang", srv.url("/hang.xml")), ("reset", srv.url("/reset.xml")),
+            ("garbage", srv.url("/garbage.xml"))]))
+        monkeypatch.setenv("KSTANCE_FEEDS", str(feeds))
+        result = monitor(today="2026-07-24")
+    srv.close()
+    status = {f["feed"]: (f["status"], f["error"] or "") for f in result["feeds"]}
+    assert status["good"][0] == "ok" and result["judged"] >= 2
+    for name in ("hang", "reset", "garbage"):
+        assert status[name][0] == "error" and status[name][1], name
+    assert "timed out" in status["hang"][1]
+    store = repo.open_store(f"sqlite:///{kstance_env / 'kstance.db'}")
+    failing = {f.name: f.consecutive_failures for f in repo.all_feeds(store)}
+    assert failing == {"good": 0, "hang": 1, "reset": 1, "garbage": 1}
