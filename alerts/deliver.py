@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 import apprise
 
@@ -99,5 +98,3 @@ def scrub(text: str, url: str) -> str:
         text = text.replace(s, "***")
     return text
 
-
-RETRY_BASE = timedelta(minutes=5)

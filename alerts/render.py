@@ -7,6 +7,7 @@ import re
 
 from classifiers.actors import ACTOR_NAMES
 from classifiers.shifts import Shift
+from extractors.urls import safe_link
 
 _COUNTRY = {"US": "the US", "CN": "China", "JP": "Japan", "KP": "North Korea", "RU": "Russia"}
 
@@ -35,8 +36,8 @@ def text_body(sh: Shift, *, historical: bool = False) -> str:
 def html_body(sh: Shift, *, historical: bool = False) -> str:
     esc = html.escape
     items = "".join(
-        f"<li><blockquote>{esc(e.sentence)}</blockquote><a href=\"{esc(_safe_href(e.url))}\">{esc(e.title or e.url)}</a>"
-        f" ({esc(str(e.published))})<br><small>{esc(_safe_href(e.url))}</small></li>"  # visible: the plain part keeps it
+        f"<li><blockquote>{esc(e.sentence)}</blockquote><a href=\"{esc(safe_link(e.url))}\">{esc(e.title or e.url)}</a>"
+        f" ({esc(str(e.published))})<br><small>{esc(safe_link(e.url))}</small></li>"  # visible: the plain part keeps it
         for e in sh.evidence
     )
     note = "<p><em>Historical: found while replaying an archive.</em></p>" if historical else ""
@@ -59,12 +60,8 @@ def _plain(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _safe_href(url: str) -> str:
-    return url if re.match(r"^https?://", url, re.I) else "#"
-
-
 def _slack_href(url: str) -> str:
-    url = _safe_href(url)
+    url = safe_link(url)
     return url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
 
 

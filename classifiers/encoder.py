@@ -12,7 +12,6 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -157,19 +156,3 @@ def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]
 def encode_pairs(tokenizer, queries: list[str], texts: list[str], indices: list[int]):
     return tokenizer([queries[i] for i in indices], [texts[i] for i in indices], padding=True,
                      truncation="only_second", max_length=MAX_TOKENS, return_tensors="pt")
-
-
-def pooled_embeddings(model: nn.Module, tokenizer, queries: list[str], texts: list[str],
-                      batch_size: int = 32) -> np.ndarray:
-    """Mean-pooled pair embeddings, in input order."""
-    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
-    if not texts:
-        return out
-    lengths = [len(q) + len(t) for q, t in zip(queries, texts)]
-    model.eval()
-    with torch.inference_mode():
-        for idx in length_sorted_batches(lengths, batch_size):
-            enc = encode_pairs(tokenizer, queries, texts, idx)
-            hidden = model(**enc).last_hidden_state
-            out[idx] = mean_pool(hidden, enc["attention_mask"]).numpy()
-    return out

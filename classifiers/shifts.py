@@ -10,9 +10,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-STANCE_SCORES = {"cooperative": 1.0, "neutral": 0.0, "confrontational": -1.0}
-
-
 def stance_of(score: float) -> str:
     return "cooperative" if score >= 1 / 3 else "confrontational" if score <= -1 / 3 else "neutral"
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from classifiers.corpus import LABELS
 from classifiers.actors import ACTOR_NAMES, actors_in, find_mentions, has_seoul_voice
 from classifiers.encoder import (
     add_lora, encode_pairs, fresh_model, length_sorted_batches, mean_pool, merge_lora, model_fingerprint,
@@ -17,9 +18,7 @@ from classifiers.encoder import (
 )
 from classifiers.sentences import split_sentences
 
-LABELS = ("cooperative", "neutral", "confrontational", "none")
 STANCES = LABELS[:3]
-SCORE_OF = {"cooperative": 1.0, "neutral": 0.0, "confrontational": -1.0}
 NONE = 3
 
 MAX_TEXT_CHARS = 60_000  # a long feature is 30,000 characters; 1 MB of text is not an article: judge its beginning

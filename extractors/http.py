@@ -41,15 +41,17 @@ def get(
     max_bytes: int = MAX_BYTES,
     timeout: float = TIMEOUT_S,
 ) -> Response:
-    check_fetchable(url, allow_private=allow_private)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    # the URL rules are checked by the client's request hook, once per request, redirects included:
+    # clients must come from new_client
     own = client is None
     client = client or new_client(timeout, allow_private=allow_private)
     try:
+        check_fetchable(url, allow_private=True)  # scheme and host only (no DNS): the hook resolves, once
         with client.stream("GET", url, headers=headers, timeout=timeout) as r:
             if r.status_code == 304:
                 return Response(str(r.url), 304, b"", etag, last_modified, "")
@@ -69,7 +71,7 @@ def get(
                 r.headers.get("last-modified"), r.headers.get("content-type", ""),
             )
     except RefusedURL as exc:
-        raise FetchError(f"redirect refused: {exc}") from None
+        raise FetchError(f"refused: {exc}") from None
     except httpx.TooManyRedirects:
         raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
     except httpx.TimeoutException:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -50,6 +51,11 @@ def canonical_url(url: str) -> str:
     ]
     query.sort()
     return urlunsplit(("https" if scheme in ("http", "https") else scheme, netloc, path, urlencode(query), ""))
+
+
+def safe_link(url: str) -> str:
+    """The URL if it is http(s), else "#": what an alert or report may put behind a link."""
+    return url if re.match(r"^https?://", url, re.I) else "#"
 
 
 def check_fetchable(url: str, *, allow_private: bool = False) -> None:

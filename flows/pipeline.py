@@ -2,7 +2,6 @@
 dedup -> language -> relevance -> judge -> store, and detect -> record alerts -> deliver."""
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,8 +16,6 @@ from extractors.article import DUPLICATE, IRRELEVANT, OK, UNSUPPORTED_LANGUAGE, 
 from extractors.dedup import Deduplicator, story_simhash
 from flows.settings import Settings
 from store import repository as repo
-
-log = logging.getLogger(__name__)
 
 _models: dict[tuple, StanceModel] = {}
 _model_lock = threading.Lock()

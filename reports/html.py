@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from classifiers.actors import ACTOR_NAMES, ACTORS
+from extractors.urls import safe_link
 from store import repository as repo
 
 esc = html.escape
@@ -92,7 +93,7 @@ def _caption(obs, n: int = 8) -> str:
         return ""
     rows = "".join(
         f"<li>{esc(str(o.published))} &middot; {esc(o.stance)} ({o.score:+.2f}) &middot; "
-        f"<a href='{esc(o.url if o.url.startswith(('http://', 'https://')) else '#')}'>{esc(o.title or o.url)}</a></li>"
+        f"<a href='{esc(safe_link(o.url))}'>{esc(o.title or o.url)}</a></li>"
         for o in sorted(obs, key=lambda o: (o.published, o.url), reverse=True)[:n])
     return f"<details><summary>latest {min(n, len(obs))} of {len(obs)} articles</summary><ul class=caption>{rows}</ul></details>"
 
@@ -142,7 +143,7 @@ def write_report(store: repo.Store, out_dir: Path, reference: dict) -> Path:
     if not alerts:
         parts.append("<p class=muted>No shift detected.</p>")
     for a, dels in reversed(alerts[-20:]):
-        ev = "".join(f"<blockquote>{esc(e['sentence'])}<br><a href='{esc(e['url'] if e['url'].startswith(('http://', 'https://')) else '#')}'>"
+        ev = "".join(f"<blockquote>{esc(e['sentence'])}<br><a href='{esc(safe_link(e['url']))}'>"
                      f"{esc(e['title'] or e['url'])}</a> ({esc(e['published'])})</blockquote>" for e in a.evidence)
         state = ", ".join(f"{d.channel}: {d.state}" for d in dels) or "no channel"
         parts.append(f"<section class=alert><h3>{esc(ACTOR_NAMES[a.actor])}: {esc(a.from_stance)} &rarr; {esc(a.to_stance)}"

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from classifiers.actors import ACTORS
 from classifiers.shifts import Evidence, Observation, Shift
 from classifiers.stance import Judgment
 from extractors.article import Article
@@ -148,7 +149,7 @@ def stance_table(store: Store, recent_days: int = 30) -> list[dict]:
     articles (article time), the count, and the strongest recent evidence."""
     out = []
     with store.session() as s:
-        for actor in ("US", "CN", "JP", "KP", "RU"):
+        for actor in ACTORS:
             last = s.scalar(select(func.max(ArticleRow.published)).join(
                 JudgmentRow, JudgmentRow.article_url == ArticleRow.url).where(JudgmentRow.actor == actor))
             if last is None:
@@ -175,11 +176,6 @@ def counts(store: Store) -> dict[str, int]:
 
 
 # -- feeds ----------------------------------------------------------------------------------------
-
-def feed_state(store: Store, url: str) -> FeedRow | None:
-    with store.session() as s:
-        return s.get(FeedRow, url)
-
 
 def all_feeds(store: Store) -> list[FeedRow]:
     with store.session() as s:
