@@ -3,24 +3,12 @@ Seconds are measured inside the flow run, so Prefect's start-up (temporary API) 
 from __future__ import annotations
 
 import os
-import random
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.common import peak_rss_mb, report
-from classifiers.corpus import dev_examples
-
-
-def items(n: int) -> list[dict]:
-    sents = [e.text for e in dev_examples()]
-    rng = random.Random(3)
-    out = []
-    for i in range(n):
-        body = " ".join(rng.choice(sents) for _ in range(8))
-        out.append({"slug": f"item-{i:04d}", "title": f"Item {i}", "published": f"2026-07-{1 + i % 28:02d}",
-                    "outlet": "bench", "text": body})
-    return out
+from benchmarks.load import bench_items
 
 
 def main() -> None:
@@ -33,7 +21,7 @@ def main() -> None:
         from flows.settings import prepare_prefect_env
 
         prepare_prefect_env(home)
-        with DemoServer(items(200)) as srv:
+        with DemoServer(bench_items(200)) as srv:
             feeds = home / "feeds.toml"
             feeds.write_text(f'[[feeds]]\nname = "bench"\nurl = "{srv.base}/feed.xml"\n')
             os.environ["KSTANCE_FEEDS"] = str(feeds)

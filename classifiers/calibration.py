@@ -23,7 +23,7 @@ from classifiers.encoder import (
 from classifiers.stance import StanceHead, StanceModel, pair_inputs, softmax
 
 ARTIFACT_VERSION = 1
-INPUT_FORMAT = "marked"  # the target's mentions in brackets (stance.mark_target)
+INPUT_FORMAT = "named"  # the actor's name as the first segment, its mentions in brackets (stance.pair_inputs)
 
 
 @dataclass

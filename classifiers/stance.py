@@ -27,8 +27,11 @@ MAX_EVIDENCE = 3
 _PRONOUN_START = ("He ", "She ", "They ", "“", "\"", "‘", "It ", "The president", "The candidate")
 
 
-def query_for(actor: str) -> str:
-    """The first segment of the pair: the model reads the sentence against this target."""
+def query_for(actor: str, input_format: str = "named") -> str:
+    """The first segment of the pair: the model reads the sentence against this target. `named` is the actor's
+    name alone ("Japan"); the older formats spell out "Seoul's stance toward Japan" (5 tokens more per pair)."""
+    if input_format == "named":
+        return ACTOR_NAMES[actor]
     return f"Seoul's stance toward {ACTOR_NAMES[actor]}"
 
 
@@ -46,9 +49,10 @@ def mark_target(sentence: str, actor: str) -> str:
     return "".join(out)
 
 
-def pair_inputs(actors: list[str], sentences: list[str], input_format: str = "marked") -> tuple[list[str], list[str]]:
-    """(first segments, second segments) for the encoder; `plain` is the format of artifacts before markers."""
-    queries = [query_for(a) for a in actors]
+def pair_inputs(actors: list[str], sentences: list[str], input_format: str = "named") -> tuple[list[str], list[str]]:
+    """(first segments, second segments) for the encoder. Formats: `named` (the actor's name, its mentions in
+    brackets), `marked` (the long target segment, mentions in brackets), `plain` (long segment, no brackets)."""
+    queries = [query_for(a, input_format) for a in actors]
     if input_format == "plain":
         return queries, list(sentences)
     return queries, [mark_target(s, a) for s, a in zip(sentences, actors)]
@@ -105,6 +109,10 @@ class StanceModel:
         self.languages = tuple(meta.get("languages", ["en"]))
         self.input_format = meta.get("input_format", "plain")
         self.batch_size = 32
+
+    def use_threads(self, n: int) -> None:
+        """Cap the cores one forward pass may use (a Dask worker process gets one)."""
+        torch.set_num_threads(max(1, n))
 
     # -- loading ---------------------------------------------------------------------------------
     @classmethod

@@ -25,12 +25,12 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def publish_monitor(store: repo.Store, reference: dict, new_articles, new_alerts: list[str], report) -> None:
+def publish_monitor(store: repo.Store, reference: dict, new_articles, new_total: int, new_alerts: list[str], report) -> None:
     try:
         from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
         md = ["# kstance: stance per actor", "", stance_markdown(store, reference), "",
-              f"## New articles ({len(new_articles)})", ""]
+              f"## New articles ({new_total})", ""]
         md += [f"- [{_cell(a.title or a.url)}]({a.url}) ({a.published or 'no date'}, {a.status})" for a in new_articles[:100]]
         md += ["", f"## New alerts ({len(new_alerts)})", ""]
         for a, d in repo.alerts(store):

@@ -74,11 +74,10 @@ def estimate_items(sources: list[str]) -> int | None:
 @task(name="judge-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 def judge_task(texts: list[str], languages: list, model_settings: dict, threads: int | None = None) -> list:
     """The classifier on one batch; runs wherever the task runner puts it (this process or a Dask worker)."""
+    model = get_model(load_settings(**model_settings))
     if threads:
-        import torch
-
-        torch.set_num_threads(threads)
-    return get_model(load_settings(**model_settings)).judge_texts(texts, languages)
+        model.use_threads(threads)
+    return model.judge_texts(texts, languages)
 
 
 def _runner(workers: int, dask: str | None):
@@ -106,7 +105,7 @@ def backfill(sources: list[str], since: str | None = None, until: str | None = N
     settings = load_settings()
     for src in sources:
         archive_kind(Path(src))  # fail early, naming the source
-    store = repo.open_store(settings.db_url)
+    store = settings.open_store()
     channels = parse_channels(settings.alert_urls)
     model = get_model(settings)
     version = model_version(model)

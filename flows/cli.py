@@ -303,9 +303,7 @@ def demo():
 # -- helpers --------------------------------------------------------------------------------------
 
 def _check_store(settings):
-    from store.repository import open_store
-
-    return open_store(settings.db_url)
+    return settings.open_store()
 
 
 def _reference(settings) -> dict:

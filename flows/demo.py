@@ -5,6 +5,7 @@ import html
 import json
 import os
 import threading
+import time
 from datetime import date, timedelta
 from email.utils import format_datetime
 from datetime import datetime, timezone
@@ -45,21 +46,42 @@ def feed_xml(items: list[dict], base: str) -> str:
 
 
 class DemoServer:
-    """A loopback HTTP server for the demo feed and its pages (also used by tests)."""
+    """A loopback HTTP server for the demo feed and its pages (also used by tests and benchmarks). With
+    `feeds` > 1 it serves /feed-0.xml ... /feed-{n-1}.xml, item i in feed i % n; it counts the requests in
+    flight at once (`max_in_flight`), and can answer each page after `delay` seconds."""
 
-    def __init__(self, items: list[dict]):
+    def __init__(self, items: list[dict], feeds: int = 1, delay: float = 0.0):
         self.items = {it["slug"]: it for it in items}
+        self.feeds = [[it for i, it in enumerate(items) if i % feeds == k] for k in range(feeds)]
+        self.in_flight = self.max_in_flight = self.requests = 0
+        self._count = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
-                if self.path == "/feed.xml":
-                    body, ctype = feed_xml(list(outer.items.values()), outer.base).encode(), "application/rss+xml"
+                with outer._count:
+                    outer.in_flight += 1
+                    outer.requests += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with outer._count:
+                        outer.in_flight -= 1
+
+            def _answer(self):
+                if self.path == "/feed.xml" and len(outer.feeds) == 1:
+                    body, ctype = feed_xml(outer.feeds[0], outer.base).encode(), "application/rss+xml"
+                elif self.path.startswith("/feed-") and self.path.endswith(".xml") and self.path[6:-4].isdigit() \
+                        and int(self.path[6:-4]) < len(outer.feeds):
+                    body, ctype = feed_xml(outer.feeds[int(self.path[6:-4])], outer.base).encode(), "application/rss+xml"
                 elif self.path.startswith("/articles/") and self.path.endswith(".html"):
                     it = outer.items.get(self.path[len("/articles/"):-5])
                     if it is None:
                         self.send_error(404)
                         return
+                    if delay:
+                        time.sleep(delay)
                     body, ctype = page_html(it).encode(), "text/html; charset=utf-8"
                 else:
                     self.send_error(404)
@@ -74,8 +96,14 @@ class DemoServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def feed_urls(self) -> list[str]:
+        if len(self.feeds) == 1:
+            return [f"{self.base}/feed.xml"]
+        return [f"{self.base}/feed-{k}.xml" for k in range(len(self.feeds))]
 
     def __enter__(self) -> "DemoServer":
         self.thread.start()
@@ -120,9 +148,7 @@ def print_stance_table(console, settings) -> None:
     from sqlalchemy import select
 
     from store.models import ArticleRow, JudgmentRow
-    from store.repository import open_store
-
-    store = open_store(settings.db_url)
+    store = settings.open_store()
     table = Table(title="Seoul's stance per article and actor", show_lines=False)
     for col in ("published", "actor", "stance", "score", "conf.", "evidence"):
         table.add_column(col, overflow="fold")

@@ -1,6 +1,8 @@
 """The daily monitoring cycle: poll feeds, extract, judge, store, detect shifts, alert."""
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import replace
 from datetime import date, timedelta
 
 from prefect import flow, task
@@ -48,7 +50,7 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
     With deliver=False, new alerts are recorded in the outbox and left for the next run to send."""
     settings = load_settings()
     day = date.fromisoformat(today) if today else date.today()
-    store = repo.open_store(settings.db_url)
+    store = settings.open_store()
     channels = parse_channels(settings.alert_urls)
     feeds = read_feed_list(settings.feeds)
     model = get_model(settings)
@@ -67,15 +69,26 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
                                "error": f"{st.consecutive_failures} failures; next try after {st.next_poll:%Y-%m-%d %H:%M} UTC"})
             continue
         due.append((feed, st))
-    futures = [
-        collect_feed_task.submit(feed, st.etag if st else None, st.last_modified if st else None, settings.db_url,
-                                 settings.allow_private_addresses, pacer, robots, settings.request_timeout_s)
-        for feed, st in due
-    ]
+    # Feeds are collected a few at a time ahead of the judging: memory holds at most `window` feeds' articles,
+    # however many feeds are configured (200 feeds x 50 items: see BENCHMARKS.md, "load").
+    window = max(2, 2 * settings.max_concurrent_requests)
+    queue, pending = iter(due), deque()
+
+    def submit_next() -> None:
+        for feed, st in queue:
+            pending.append((feed, collect_feed_task.submit(
+                feed, st.etag if st else None, st.last_modified if st else None, settings.db_url,
+                settings.allow_private_addresses, pacer, robots, settings.request_timeout_s)))
+            return
+
+    for _ in range(window):
+        submit_next()
     dedup = load_deduplicator(store)
     summary = BatchSummary()
-    new_articles = []
-    for (feed, _), fut in zip(due, futures):
+    new_articles, new_total = [], 0
+    while pending:
+        feed, fut = pending.popleft()
+        submit_next()
         try:
             got: FeedCollection = fut.result()
             error = got.poll.error
@@ -92,7 +105,9 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
         if got and got.articles:
             batch = judge_batch_task(store, model, got.articles, feed["url"], dedup)
             summary.merge(batch)
-            new_articles += got.articles
+            new_total += len(got.articles)
+            # the run's artifact lists the first 100; their bodies are not kept (memory stays per feed)
+            new_articles += [replace(a, text="") for a in got.articles[: max(0, 100 - len(new_articles))]]
     reference = model.meta.get("reference_profile", {})
     shifts, new_alerts, delivery = detect_and_alert_task(store, settings, channels, reference, day, deliver)
     result = {
@@ -101,6 +116,6 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
     }
     repo.finish_run(store, run_id, result)
     report = write_report(store, settings.home / "report", reference)
-    artifacts.publish_monitor(store, reference, new_articles, new_alerts, report)
+    artifacts.publish_monitor(store, reference, new_articles, new_total, new_alerts, report)
     store.close()
     return result

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = 4
     request_timeout_s: float = 20.0
     max_feed_failures: int = 5
+    db_busy_timeout_s: float = 30.0  # how long a write waits for another writer's lock before failing clearly
     schedule_cron: str = "0 7 * * *"
     schedule_timezone: str = "Asia/Seoul"
     historical_after_days: int = 14  # a shift confirmed by older articles is recorded but not sent
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'kstance.db').resolve()}"
+
+    def open_store(self):
+        from store.repository import open_store
+
+        return open_store(self.db_url, self.db_busy_timeout_s)
 
 
 def load_settings(**overrides) -> Settings:

@@ -1,15 +1,17 @@
 """The repository: every read and write the flows make, in small transactions, idempotent by key."""
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from sqlalchemy import create_engine, event, select, delete, func
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InternalError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.actors import ACTORS
@@ -21,6 +23,27 @@ from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow
 
 class StoreError(RuntimeError):
     """A store that cannot be opened or written; the message is one line, with passwords masked."""
+
+
+# What the database said, and what it means for the user (SQLite and PostgreSQL wordings).
+_FAULTS = (
+    (("database is locked", "lock timeout", "could not obtain lock", "deadlock detected"),
+     "the store is locked by another writer; nothing was written by this step, try again when it is done"),
+    (("readonly database", "read-only", "read only"),
+     "the store is on a read-only disk or database; nothing was written"),
+    (("disk is full", "no space left", "could not extend file", "disk full"),
+     "the store's disk is full; the last transaction was rolled back, free space and run again"),
+    (("unable to open database file",), "the database file cannot be opened (missing folder or permissions)"),
+)
+
+
+def describe_db_error(url: str | None, exc: BaseException) -> str:
+    """One line for a database fault: what it means, then the database's own words (and the URL, masked)."""
+    orig = getattr(exc, "orig", None) or exc
+    said = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    low = said.lower()
+    meaning = next((m for keys, m in _FAULTS if any(k in low for k in keys)), "database error")
+    return f"{meaning} ({mask_url(url) + ': ' if url else ''}{said})"
 
 
 def now() -> datetime:
@@ -38,25 +61,43 @@ def mask_url(url: str) -> str:
 class Store:
     engine: Engine
     sessions: sessionmaker
+    url: str = ""
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """One transaction: committed whole or rolled back whole. A database fault (locked, read-only, disk
+        full, server gone) becomes a StoreError with one clear line; programming errors pass through."""
         with self.sessions() as s:
             try:
                 yield s
                 s.commit()
+            except (OperationalError, InternalError) as exc:
+                _rollback_quietly(s)
+                raise StoreError(describe_db_error(self.url, exc)) from None
             except BaseException:
-                s.rollback()
+                _rollback_quietly(s)
                 raise
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def open_store(url: str) -> Store:
-    """Open (and create if needed) the store; raises StoreError with one clear line before any work."""
+def _rollback_quietly(s: Session) -> None:
     try:
-        engine = create_engine(url, pool_pre_ping=True, future=True)
+        s.rollback()
+    except SQLAlchemyError:  # the connection itself is gone; the database discards the transaction
+        pass
+
+
+def open_store(url: str, busy_timeout_s: float = 30.0) -> Store:
+    """Open (and create if needed) the store; raises StoreError with one clear line before any work.
+    `busy_timeout_s`: how long a write waits for another writer's lock before giving up with StoreError."""
+    try:
+        sa_url = make_url(url)
+        connect_args = {}
+        if sa_url.get_backend_name() == "postgresql":
+            connect_args["options"] = f"-c lock_timeout={int(busy_timeout_s * 1000)}"
+        engine = create_engine(url, pool_pre_ping=True, future=True, connect_args=connect_args)
     except Exception as exc:
         raise StoreError(f"bad database URL {mask_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
@@ -64,21 +105,30 @@ def open_store(url: str) -> Store:
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers do not block the writer
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
     try:
         migrate(engine)
     except SQLAlchemyError as exc:
-        msg = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
-        raise StoreError(f"cannot open the store at {mask_url(url)}: {msg}") from None
-    return Store(engine, sessionmaker(engine, expire_on_commit=False))
+        engine.dispose()
+        folder = _sqlite_folder(sa_url)
+        if folder is not None and folder.is_dir() and not os.access(folder, os.W_OK):
+            # SQLite cannot say it plainly: it needs to write its WAL and lock files beside the database
+            raise StoreError(f"cannot open the store at {mask_url(url)}: the folder {folder} is on a read-only disk "
+                             f"or not writable; nothing was written") from None
+        raise StoreError(f"cannot open the store at {mask_url(url)}: {describe_db_error(None, exc)}") from None
+    return Store(engine, sessionmaker(engine, expire_on_commit=False), url)
+
+
+def _sqlite_folder(sa_url) -> Path | None:
+    if sa_url.get_backend_name() != "sqlite" or not sa_url.database or sa_url.database == ":memory:":
+        return None
+    return Path(sa_url.database).resolve().parent
 
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic, store/migrations). Safe to run at every start."""
-    from pathlib import Path
-
     from alembic import command
     from alembic.config import Config
 
