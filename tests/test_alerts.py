@@ -2,6 +2,7 @@
 import email
 import json
 import socket
+import time
 from datetime import date, timedelta
 from email import policy
 
@@ -125,16 +126,22 @@ def slack(server, monkeypatch):
     from apprise.plugins.slack import NotifySlack
 
     monkeypatch.setattr(NotifySlack, "webhook_url", server.url("/services"))
-    received, answers = [], []
+    received, answers, accepted = [], [], []
 
     def hook(req):
         n = int(req.headers.get("Content-Length", 0))
         received.append(json.loads(req.rfile.read(n)))
         status = answers.pop(0) if answers else 200
+        if status == "hang":  # never answers in time; the post is dropped, as a timed-out gateway drops it
+            time.sleep(2.5)
+            req.close_connection = True
+            return
+        if status == 200:
+            accepted.append(received[-1])
         respond("ok" if status == 200 else "server error", status=status, ctype="text/plain")(req)
 
     server.routes["/services/T000AAAA/B000BBBB/XXXXXXXXXXXXXXXXXXXXXXXX"] = hook
-    server.received, server.answers = received, answers
+    server.received, server.answers, server.accepted = received, answers, accepted
     return server
 
 
@@ -163,6 +170,20 @@ def test_webhook_500_then_200_is_retried_and_delivered_once(slack, store):
     assert len(deliver_due(store, channels, retry_base=timedelta(0)).sent) == 1
     assert deliver_due(store, channels, retry_base=timedelta(0)).sent == []
     assert len(slack.received) == 2  # one refused, one accepted, none after
+
+
+def test_webhook_timing_out_stays_in_the_outbox_and_is_delivered_once_later(slack, store):
+    channels = parse_channels([SLACK_URL + "?rto=1"])  # apprise's read timeout: 1 s
+    slack.answers.extend(["hang"])
+    sh = make_shift()
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
+    first = deliver_due(store, channels, retry_base=timedelta(0))
+    assert len(first.failed) == 1 and not first.sent
+    [(_, [delivery])] = repo.alerts(store)
+    assert delivery.state == "failed" and delivery.attempts == 1
+    assert len(deliver_due(store, channels, retry_base=timedelta(0)).sent) == 1
+    assert deliver_due(store, channels, retry_base=timedelta(0)).sent == []
+    assert len(slack.accepted) == 1
 
 
 def test_historical_alerts_are_recorded_but_not_sent(smtp, store):

@@ -21,7 +21,7 @@ from alerts.deliver import parse_channels
 from classifiers.shifts import Evidence, Shift
 from store import repository as repo
 from store.models import DeliveryRow
-from tests.conftest import ROOT, wait_for
+from tests.conftest import POSTGRES_URL, ROOT, _reset_postgres, wait_for
 from tests.test_alerts import Inbox, free_port
 from tests.test_backfill import dump, write_archive
 from tests.test_cli import one_line_error, run
@@ -69,6 +69,33 @@ def test_a_store_locked_by_another_writer_is_a_clear_error_then_works(db_url):
     store.close()
     if db_url.startswith("sqlite"):
         assert integrity(Path(db_url[len("sqlite:///"):])) == "ok"
+
+
+def test_a_read_only_postgresql_database_is_a_clear_error_and_nothing_is_written():
+    """PostgreSQL's read-only mode, as on a hot standby (SQLite's read-only disk is tested below)."""
+    if not POSTGRES_URL:
+        pytest.skip("no PostgreSQL server: set KSTANCE_TEST_POSTGRES_URL (.ci/run starts one with .ci/postgres.sh)")
+    import psycopg
+
+    _reset_postgres(POSTGRES_URL)
+    db_url = POSTGRES_URL
+    store = repo.open_store(db_url)
+    first = repo.start_run(store, "monitor")
+    store.close()
+    admin = psycopg.connect(db_url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
+    admin.execute("ALTER DATABASE kstance_test SET default_transaction_read_only = on")
+    try:
+        store = repo.open_store(db_url)
+        with pytest.raises(repo.StoreError, match="read-only") as exc:
+            repo.start_run(store, "monitor")
+        assert "kstance-test-pw" not in str(exc.value)
+        store.close()
+    finally:
+        admin.execute("ALTER DATABASE kstance_test RESET default_transaction_read_only")
+        admin.close()
+    store = repo.open_store(db_url)
+    assert repo.start_run(store, "monitor") == first + 1
+    store.close()
 
 
 def test_the_command_line_names_the_lock_and_a_rerun_completes(tmp_path):
