@@ -92,7 +92,7 @@ class OnnxStanceModel(StanceModel):
         self.batch_size = 8  # with one batch per thread: 508/s at 8, 444/s at 16, 400/s at 32 on 2 cores
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
-        self._pool_pid = 0
+        self._pool_key = (0, 0)  # (process, size) the pool was made for
 
     def use_threads(self, n: int) -> None:
         self.workers = max(1, n)
@@ -100,8 +100,9 @@ class OnnxStanceModel(StanceModel):
 
     def _executor(self) -> ThreadPoolExecutor:
         # created lazily, and again after a fork: a pool's threads do not survive into a child process
-        if self._pool is None or self._pool_pid != os.getpid() or self._pool._max_workers != self.workers:
-            self._pool, self._pool_pid = ThreadPoolExecutor(self.workers, thread_name_prefix="kstance-onnx"), os.getpid()
+        if self._pool is None or self._pool_key != (os.getpid(), self.workers):
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="kstance-onnx")
+            self._pool_key = (os.getpid(), self.workers)
         return self._pool
 
     def _pooled(self, queries: list[str], texts: list[str], idx: list[int]) -> np.ndarray:

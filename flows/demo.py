@@ -148,6 +148,7 @@ def print_stance_table(console, settings) -> None:
     from sqlalchemy import select
 
     from store.models import ArticleRow, JudgmentRow
+
     store = settings.open_store()
     table = Table(title="Seoul's stance per article and actor", show_lines=False)
     for col in ("published", "actor", "stance", "score", "conf.", "evidence"):
