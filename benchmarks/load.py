@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import peak_rss_mb, report
+from benchmarks.common import peak_rss_mb, report, rss_mb
 from classifiers.corpus import dev_examples
 
 
@@ -21,11 +21,6 @@ def bench_items(n: int, sentences: int = 8, seed: int = 3) -> list[dict]:
     rng = random.Random(seed)
     return [{"slug": f"item-{i:05d}", "title": f"Item {i}", "published": f"2026-07-{1 + i % 28:02d}", "outlet": "bench",
              "text": " ".join(rng.choice(sents) for _ in range(sentences))} for i in range(n)]
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def main() -> None:

@@ -95,8 +95,7 @@ class OnnxStanceModel(StanceModel):
         self._pool_key = (0, 0)  # (process, size) the pool was made for
 
     def use_threads(self, n: int) -> None:
-        self.workers = max(1, n)
-        self._pool = None
+        self.workers = max(1, n)  # the next batch gets a pool of this size (_executor)
 
     def _executor(self) -> ThreadPoolExecutor:
         # created lazily, and again after a fork: a pool's threads do not survive into a child process

@@ -11,18 +11,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from alerts.deliver import parse_channels
-from classifiers.shifts import Evidence, Shift
 from store import repository as repo
 from store.models import DeliveryRow
 from tests.conftest import POSTGRES_URL, ROOT, _reset_postgres, wait_for
-from tests.test_alerts import Inbox, free_port
+from tests.test_alerts import Inbox, free_port, make_shift
 from tests.test_backfill import dump, write_archive
 from tests.test_cli import one_line_error, run
 
@@ -221,14 +219,6 @@ class StallingInbox(Inbox):
         return "250 OK"
 
 
-def _shift(actor: str, n: int) -> Shift:
-    day = date.today()
-    ev = (Evidence(f"Seoul changed course toward {actor}, said the foreign ministry.", f"Story {n}",
-                   f"https://news.example/{actor}/{n}", day),)
-    return Shift(actor, "cooperative", "confrontational", 0.5, -0.6, 1.1, 0.8, day, day - timedelta(days=2), day,
-                 (f"https://news.example/{actor}/0", f"https://news.example/{actor}/{n}"), ev)
-
-
 def _deliver(db_url: str, urls: list[str], **kw):
     return subprocess.Popen([sys.executable, "-c", DELIVER, db_url, *urls], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
@@ -247,7 +237,7 @@ def test_a_run_killed_while_sending_loses_no_alert_and_sends_none_twice(tmp_path
         channels = [c.key for c in parse_channels(urls)]
         db_url = f"sqlite:///{tmp_path / 'k.db'}"
         store = repo.open_store(db_url)
-        repo.record_shifts(store, [_shift(a, i) for i, a in enumerate(("JP", "CN", "KP"))], historical=False,
+        repo.record_shifts(store, [make_shift(title=f"Story {a}", actor=a) for a in ("JP", "CN", "KP")], historical=False,
                            deliver=True, channels=channels)
         alerts_before = dump(db_url)["alerts"]
         proc = _deliver(db_url, urls)
