@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -14,11 +14,11 @@ import torch
 from torch import nn
 
 from classifiers.corpus import (
-    LABELS, Example, corpus_fingerprint, dev_examples, reference_profile, training_examples,
+    LABELS, Example, corpus_fingerprint, dev_examples, reference_profile, seeds_dir, training_examples,
 )
 from classifiers.encoder import (
     add_lora, bundled_model_dir, encode_pairs, fresh_model, length_sorted_batches, lora_state, mean_pool,
-    model_fingerprint, resolve_model,
+    merge_lora, model_fingerprint, resolve_model,
 )
 from classifiers.stance import StanceHead, StanceModel, pair_inputs, softmax
 
@@ -35,7 +35,8 @@ class TrainConfig:
     rank: int = 8
     alpha: float = 16.0
     seed: int = 20250526  # the first seed article's date
-    folds: int = 3
+    folds: int = 5  # cross-validation over the article corpus, grouped by month
+    l2: float = 1e-3  # the head's L2 penalty in stage two
     weight_decay: float = 0.01
     limit: int | None = None  # train on the first N examples only (tests)
 
@@ -190,10 +191,125 @@ def with_speaker_filter(probs: np.ndarray, examples: list[Example]) -> np.ndarra
     return out
 
 
+def fit_head(features: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3, seed: int = 0, iterations: int = 200
+             ) -> StanceHead:
+    """A linear head over frozen pooled features: multinomial logistic regression with class weights and an L2
+    penalty, fitted full-batch by L-BFGS (deterministic for a seed)."""
+    torch.manual_seed(seed)
+    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+    y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
+    weights = torch.tensor(counts.sum() / (len(LABELS) * np.maximum(counts, 1)), dtype=torch.float32)
+    head = StanceHead(x.shape[1])
+    nn.init.zeros_(head.linear.weight)
+    nn.init.zeros_(head.linear.bias)
+    opt = torch.optim.LBFGS(head.linear.parameters(), lr=1.0, max_iter=iterations, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(head.linear(x), y, weight=weights) + l2 * head.linear.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return head.eval()
+
+
+def head_logits(head: StanceHead, features: np.ndarray) -> np.ndarray:
+    with torch.inference_mode():
+        return head.linear(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))).numpy()
+
+
+@dataclass
+class CorpusFit:
+    """What grouped cross-validation on the article corpus yields: the out-of-fold figures per language, the
+    temperature fitted on out-of-fold sentence logits, and the out-of-fold verdicts (for the shift detector's
+    error profile)."""
+    metrics: dict
+    temperature: float
+    predicted: dict[str, dict[str, dict]]
+    sentence_metrics: dict
+    candidates: list = field(default_factory=list)  # the articles' candidate sentences, and their
+    candidate_probs: np.ndarray | None = None  # out-of-fold calibrated probabilities (for studies of aggregation)
+
+
+def article_cross_validation(model: StanceModel, written: list[Example], written_features: np.ndarray,
+                             articles: list, *, folds: int = 5, seed: int = 20250526, l2: float = 1e-3,
+                             progress: Progress | None = None) -> tuple[CorpusFit, list[Example], np.ndarray]:
+    """Stage two, measured honestly: for each fold of months, a head fitted on the written pairs plus the corpus
+    sentences of the other months judges this fold's articles through the whole article path (sentence
+    selection, calibrated probabilities, aggregation). Returns the fit and the corpus sentence pairs with
+    their features (the shipped head trains on all of them)."""
+    from classifiers.articles import month_folds, score, score_per_target, sentence_examples
+    from classifiers.stance import conclude
+
+    docs = [a.document for a in articles]
+    verdicts, candidates = model.select(docs, [a.language for a in articles])
+    by_article: dict[str, list[tuple[str, str]]] = {}
+    for c in candidates:
+        by_article.setdefault(articles[c.article].id, []).append((c.sentence, c.actor))
+    corpus_examples = sentence_examples(articles, by_article)
+    cand_features = model.embed([c.actor for c in candidates], [c.sentence for c in candidates])
+    corpus_features = model.embed([e.actor for e in corpus_examples], [e.text for e in corpus_examples])
+    corpus_gold = np.array([e.label for e in corpus_examples], dtype=np.int64)
+    fold_of_article = dict(zip((a.id for a in articles), month_folds(articles, folds, seed)))
+    ex_fold = np.array([fold_of_article[e.group.split(":", 1)[1]] for e in corpus_examples])
+    cand_fold = np.array([fold_of_article[articles[c.article].id] for c in candidates])
+    written_gold = np.array([e.label for e in written], dtype=np.int64)
+    cand_logits = np.zeros((len(candidates), len(LABELS)), dtype=np.float32)
+    oof = np.zeros((len(corpus_examples), len(LABELS)), dtype=np.float32)
+    for k in range(folds):
+        train = ex_fold != k
+        head = fit_head(np.vstack([written_features, corpus_features[train]]),
+                        np.concatenate([written_gold, corpus_gold[train]]), l2=l2, seed=seed)
+        if (cand_fold == k).any():
+            cand_logits[cand_fold == k] = head_logits(head, cand_features[cand_fold == k])
+        if (~train).any():
+            oof[~train] = head_logits(head, corpus_features[~train])
+        if progress:
+            progress("corpus folds", k + 1, folds)
+    temperature = fit_temperature(oof, corpus_gold)
+    cand_probs = softmax(cand_logits / temperature)
+    conclude(verdicts, candidates, cand_probs)
+    predicted = {a.id: {j.actor: {"stance": j.stance, "score": round(j.score, 4), "confidence": round(j.confidence, 4)}
+                        for j in v.judgments} for a, v in zip(articles, verdicts)}
+    flat = {aid: {t: j["stance"] for t, j in d.items()} for aid, d in predicted.items()}
+    metrics = {}
+    for name, subset in (("all", articles), ("en", [a for a in articles if a.language == "en"]),
+                         ("ko", [a for a in articles if a.language == "ko"])):
+        if subset:
+            metrics[name] = score(subset, flat)
+            metrics[name]["reliability"] = article_reliability(subset, predicted)
+    metrics["per_target"] = score_per_target(articles, flat)
+    sentence_metrics = evaluate(softmax(oof / temperature), corpus_gold)
+    fit = CorpusFit(metrics, temperature, predicted, sentence_metrics, candidates, cand_probs)
+    return fit, corpus_examples, corpus_features
+
+
+def article_reliability(articles: list, predicted: dict[str, dict[str, dict]], bins: int = 5) -> list[dict]:
+    """Confidence of the article verdicts against how often they match the label (stance labels only)."""
+    pairs = [(j["confidence"], j["stance"] == label) for a in articles for t, label in a.labels.items()
+             if label != "none" and (j := predicted.get(a.id, {}).get(t))]
+    rows = []
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        hi = lo + 1 / bins
+        sel = [ok for c, ok in pairs if (lo < c <= hi or (lo == 0 and c <= hi))]
+        if sel:
+            conf = np.mean([c for c, _ in pairs if (lo < c <= hi or (lo == 0 and c <= hi))])
+            rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": len(sel), "confidence": round(float(conf), 3),
+                         "accuracy": round(float(np.mean(sel)), 3)})
+    return rows
+
+
 def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str | None = None,
               seeds: Path | None = None, progress: Progress | None = None) -> dict:
-    """The whole refit: cross-validation for the temperature and honest metrics, a final fit on all the
-    training data, dev metrics, the seed articles' profile, and the artifact in out_dir."""
+    """The whole refit. Stage one adapts the encoder (LoRA) on the written calibration pairs, in English and
+    Korean. Stage two fits the head on the adapted encoder's features of the written pairs plus the real-style
+    article corpus's sentences; its figures come from cross-validation grouped by month over the articles
+    (never measured on an article the head was fitted on), and its temperature from the out-of-fold logits.
+    The shipped head is then fitted on everything."""
+    from classifiers.articles import read_articles
+
     cfg = cfg or TrainConfig()
     model_dir = resolve_model(model_spec)
     examples = training_examples(seeds)
@@ -201,23 +317,40 @@ def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str 
         examples = examples[: cfg.limit]
     if len(examples) < 20:
         raise ValueError(f"only {len(examples)} training examples found under seeds/calibration")
-    gold = np.array([e.label for e in examples])
-    folds = group_folds(examples, cfg.folds, cfg.seed)
-    oof = np.zeros((len(examples), len(LABELS)), dtype=np.float32)
-    for k in range(cfg.folds):
-        train_idx = [i for i, f in enumerate(folds) if f != k]
-        test_idx = [i for i, f in enumerate(folds) if f == k]
-        tok, enc, head = train([examples[i] for i in train_idx], model_dir, cfg, progress, tag=f"fold {k + 1}/{cfg.folds}")
-        oof[test_idx] = predict_logits(tok, enc, head, [examples[i] for i in test_idx])
-    temperature = fit_temperature(oof, gold)
-    cv = evaluate(softmax(oof / temperature), gold)
-    cv["uncalibrated_brier"] = evaluate(softmax(oof), gold)["brier"]
-    tok, enc, head = train(examples, model_dir, cfg, progress, tag="final")
+    tok, enc, _ = train(examples, model_dir, cfg, progress, tag="encoder")
+    adapter = lora_state(enc)
+    merge_lora(enc)
+    languages = sorted({language_of(e.text) for e in examples})
+    meta = {
+        "version": ARTIFACT_VERSION,
+        "labels": list(LABELS),
+        "base_model": "bundled" if model_dir == str(bundled_model_dir()) else model_spec,
+        "base_fingerprint": model_fingerprint(model_dir),
+        "languages": languages,
+        "input_format": INPUT_FORMAT,
+        "lora": {"rank": cfg.rank, "alpha": cfg.alpha},
+    }
+    model = StanceModel(tok, enc, StanceHead(enc.config.hidden_size), 1.0, meta)
+    written_features = model.embed([e.actor for e in examples], [e.text for e in examples])
+    written_gold = np.array([e.label for e in examples], dtype=np.int64)
+    articles_path = (seeds or seeds_dir()) / "calibration" / "articles.jsonl"
+    articles = read_articles(articles_path) if articles_path.exists() and not cfg.limit else []
+    if articles:
+        fit, corpus_examples, corpus_features = article_cross_validation(
+            model, examples, written_features, articles, folds=cfg.folds, seed=cfg.seed, l2=cfg.l2,
+            progress=progress)
+        features = np.vstack([written_features, corpus_features])
+        gold = np.concatenate([written_gold, np.array([e.label for e in corpus_examples], dtype=np.int64)])
+        temperature = fit.temperature
+    else:
+        fit, features, gold, corpus_examples = None, written_features, written_gold, []
+        temperature = 1.0
+    head = fit_head(features, gold, l2=cfg.l2, seed=cfg.seed)
+    model.head, model.temperature = head, temperature
     dev = dev_examples(seeds)
     dev_metrics = None
     if dev and not cfg.limit:
-        dev_logits = predict_logits(tok, enc, head, dev)
-        dev_probs = softmax(dev_logits / temperature)
+        dev_probs = model.probabilities([e.actor for e in dev], [e.text for e in dev])
         dev_gold = np.array([e.label for e in dev])
         dev_metrics = evaluate(dev_probs, dev_gold)
         dev_metrics["with_speaker_filter"] = evaluate(with_speaker_filter(dev_probs, dev), dev_gold)
@@ -226,26 +359,24 @@ def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str 
             for a in ("US", "CN", "JP", "KP", "RU")
             if (idx := [i for i, e in enumerate(dev) if e.actor == a])
         }
-    meta = {
-        "version": ARTIFACT_VERSION,
-        "labels": list(LABELS),
-        "base_model": "bundled" if model_dir == str(bundled_model_dir()) else model_spec,
-        "base_fingerprint": model_fingerprint(model_dir),
-        "languages": ["en"],
-        "input_format": INPUT_FORMAT,
-        "lora": {"rank": cfg.rank, "alpha": cfg.alpha},
+    meta.update({
         "temperature": round(temperature, 4),
-        "train": {"examples": len(examples), "corpus_fingerprint": corpus_fingerprint(examples),
+        "train": {"examples": len(examples), "article_sentences": len(corpus_examples),
+                  "articles": len(articles), "corpus_fingerprint": corpus_fingerprint(examples + corpus_examples),
                   "epochs": cfg.epochs, "lr": cfg.lr, "batch_size": cfg.batch_size, "seed": cfg.seed,
-                  "folds": cfg.folds},
-        "metrics": {"cross_validated": cv, "dev": dev_metrics},
+                  "folds": cfg.folds, "l2": cfg.l2},
+        "metrics": {"articles": {k: v for k, v in fit.metrics.items() if k != "per_target"} if fit else None,
+                    "articles_per_target": fit.metrics["per_target"] if fit else None,
+                    "article_sentences": fit.sentence_metrics if fit else None, "dev": dev_metrics},
         "reference_profile": reference_profile(seeds),
         "calibrated_on": date.today().isoformat(),
-    }
+    })
+    if fit:
+        meta["article_confusion"] = article_confusion(articles, fit.predicted)
     out_dir.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
 
-    state = {f"encoder.{k}": v.contiguous() for k, v in lora_state(enc).items()}
+    state = {f"encoder.{k}": v.contiguous() for k, v in adapter.items()}
     state.update({f"head.{k}": v.contiguous() for k, v in head.state_dict().items()})
     save_file(state, str(out_dir / "adapter.safetensors"))
     (out_dir / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -257,6 +388,25 @@ def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str 
 
     write_card(out_dir, meta)
     return meta
+
+
+def article_confusion(articles: list, predicted: dict[str, dict[str, dict]]) -> dict[str, dict[str, int]]:
+    """Out-of-fold article verdicts against the labels: how often each true stance is judged as each stance, or
+    not judged ("-"). The shift detector reads its error profile from this."""
+    out: dict[str, dict[str, int]] = {}
+    for a in articles:
+        for target, label in a.labels.items():
+            got = predicted.get(a.id, {}).get(target, {}).get("stance", "-")
+            row = out.setdefault(label, {})
+            row[got] = row.get(got, 0) + 1
+    return out
+
+
+def language_of(text: str) -> str:
+    """'ko' when Hangul makes up a third of the letters, else 'en'."""
+    letters = [ch for ch in text if ch.isalpha()]
+    hangul = sum("\uac00" <= ch <= "\ud7a3" for ch in letters)
+    return "ko" if letters and hangul >= len(letters) / 3 else "en"
 
 
 def model_reference(seed_judgments: dict, annotated: dict) -> dict:

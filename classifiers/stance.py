@@ -140,16 +140,22 @@ class StanceModel:
         return cls(tokenizer, encoder, head, meta.get("temperature", 1.0), meta)
 
     # -- sentence level --------------------------------------------------------------------------
-    def logits(self, actors: list[str], sentences: list[str]) -> np.ndarray:
+    def embed(self, actors: list[str], sentences: list[str]) -> np.ndarray:
+        """Mean-pooled encoder outputs of the (target, sentence) pairs: what the head reads."""
         queries, texts = pair_inputs(actors, sentences, self.input_format)
-        out = np.zeros((len(sentences), len(LABELS)), dtype=np.float32)
-        lengths = [len(s) for s in texts]
+        out = np.zeros((len(sentences), self.encoder.config.hidden_size), dtype=np.float32)
         with torch.inference_mode():
-            for idx in length_sorted_batches(lengths, self.batch_size):
+            for idx in length_sorted_batches([len(s) for s in texts], self.batch_size):
                 enc = encode_pairs(self.tokenizer, queries, texts, idx)
-                hidden = self.encoder(**enc).last_hidden_state
-                out[idx] = self.head(mean_pool(hidden, enc["attention_mask"])).numpy()
+                out[idx] = mean_pool(self.encoder(**enc).last_hidden_state, enc["attention_mask"]).numpy()
         return out
+
+    def logits(self, actors: list[str], sentences: list[str]) -> np.ndarray:
+        if not sentences:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        w = self.head.linear.weight.detach().numpy().T
+        b = self.head.linear.bias.detach().numpy()
+        return self.embed(actors, sentences) @ w + b
 
     def probabilities(self, actors: list[str], sentences: list[str]) -> np.ndarray:
         return softmax(self.logits(actors, sentences) / self.temperature)
@@ -157,6 +163,13 @@ class StanceModel:
     # -- article level ---------------------------------------------------------------------------
     def judge_texts(self, texts: list[str], languages: list[str | None] | None = None) -> list[ArticleVerdict]:
         """Judge many articles in one pass: all their candidate sentences go through the encoder together."""
+        verdicts, candidates = self.select(texts, languages)
+        probs = self.probabilities([c.actor for c in candidates], [c.sentence for c in candidates]) if candidates else None
+        return conclude(verdicts, candidates, probs)
+
+    def select(self, texts: list[str], languages: list[str | None] | None = None
+               ) -> tuple[list[ArticleVerdict], list[Candidate]]:
+        """The sentences worth judging in each article, and a verdict with its reason for those refused."""
         verdicts = [ArticleVerdict() for _ in texts]
         candidates: list[Candidate] = []
         for i, text in enumerate(texts):
@@ -169,16 +182,7 @@ class StanceModel:
             if not found:
                 verdicts[i].reason = "no sentence in which Seoul speaks about a followed actor"
             candidates += [Candidate(i, s, a) for s, a in found]
-        if candidates:
-            probs = self.probabilities([c.actor for c in candidates], [c.sentence for c in candidates])
-            by_article: dict[int, list[tuple[Candidate, np.ndarray]]] = {}
-            for c, p in zip(candidates, probs):
-                by_article.setdefault(c.article, []).append((c, p))
-            for i, items in by_article.items():
-                verdicts[i].judgments = aggregate(items)
-                if not verdicts[i].judgments:
-                    verdicts[i].reason = "actors mentioned, but no stance of Seoul toward them"
-        return verdicts
+        return verdicts, candidates
 
     def judge_text(self, text: str, language: str | None = None) -> ArticleVerdict:
         return self.judge_texts([text], [language])[0]
@@ -193,6 +197,19 @@ class StanceModel:
         if language and language not in self.languages:
             return f"language {language!r} is not covered by the model ({', '.join(self.languages)})"
         return None
+
+
+def conclude(verdicts: list[ArticleVerdict], candidates: list[Candidate], probs: np.ndarray | None
+             ) -> list[ArticleVerdict]:
+    """Each article's judgments from its candidates' calibrated probabilities (rows of `probs`)."""
+    by_article: dict[int, list[tuple[Candidate, np.ndarray]]] = {}
+    for c, p in zip(candidates, probs if probs is not None else []):
+        by_article.setdefault(c.article, []).append((c, p))
+    for i, items in by_article.items():
+        verdicts[i].judgments = aggregate(items)
+        if not verdicts[i].judgments:
+            verdicts[i].reason = "actors mentioned, but no stance of Seoul toward them"
+    return verdicts
 
 
 def candidate_sentences(text: str) -> list[tuple[str, str]]:

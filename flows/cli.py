@@ -159,7 +159,7 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
 
 
 @app.command()
-def calibrate(folds: int = typer.Option(3, help="cross-validation folds"),
+def calibrate(folds: int = typer.Option(5, help="cross-validation folds over the article corpus (grouped by month)"),
               epochs: int = typer.Option(5, help="training epochs"),
               out: Optional[Path] = typer.Option(None, help="write the artifact here instead of seeds/model")):
     """Refit the stance classifier on seeds/ and write seeds/model/."""
@@ -180,13 +180,15 @@ def calibrate(folds: int = typer.Option(3, help="cross-validation folds"),
             progress.update(tasks[tag], completed=step)
 
         meta = fit(target, cfg=TrainConfig(folds=folds, epochs=epochs), model_spec=settings.model, progress=report)
-    cv, dev = meta["metrics"]["cross_validated"], meta["metrics"]["dev"]
+    arts, dev = meta["metrics"]["articles"], meta["metrics"]["dev"]
     c = _console()
     c.print(f"wrote {target} (temperature {meta['temperature']})")
-    c.print(f"cross-validated: macro-F1 coop/conf {cv['macro_f1_coop_vs_conf']:.3f}, 3 stances {cv['macro_f1_3']:.3f}, "
-            f"4 labels {cv['macro_f1_4']:.3f}, Brier {cv['brier']:.3f}")
+    for lang, m in (arts or {}).items():
+        c.print(f"articles, {lang}, {meta['train']['folds']}-fold CV by month: macro-F1 coop/conf "
+                f"{m['macro_f1_coop_vs_conf']:.3f}, 3-stance accuracy {m['accuracy_3']:.3f}, none unjudged "
+                f"{m['none_unjudged']:.3f}, stance unjudged {m['stance_unjudged']:.3f}")
     if dev:
-        c.print(f"dev:             macro-F1 coop/conf {dev['macro_f1_coop_vs_conf']:.3f}, 3 stances {dev['macro_f1_3']:.3f}, "
+        c.print(f"dev sentences: macro-F1 coop/conf {dev['macro_f1_coop_vs_conf']:.3f}, 3 stances {dev['macro_f1_3']:.3f}, "
                 f"4 labels {dev['macro_f1_4']:.3f}, Brier {dev['brier']:.3f}")
 
 
