@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from classifiers.actors import _FOREIGN, actors_in, agents, has_seoul_voice
+from classifiers.actors import _FOREIGN, _strip_lead, actors_in, agents, has_seoul_voice
 from classifiers.sentences import split_sentences
 
 SEOUL, OTHER, CARRY = "seoul", "other", "carry"  # CARRY: the sentence continues the current speaker
@@ -90,10 +90,10 @@ _EN_FIRST_PERSON = re.compile(r"\b(?:we|our|us|ours|I|my|We|Our)\b")
 
 
 def _english_side(sentence: str) -> str | None:
+    if _EN_PRONOUN_SPEAKER.search(sentence):
+        return CARRY  # '"Seoul should ...," he said': the quote's words are not its speaker
     if has_seoul_voice(sentence):
         return SEOUL
-    if _EN_PRONOUN_SPEAKER.search(sentence):
-        return CARRY
     found = agents(sentence)
     if found and any(actors_in(a) or _FOREIGN.search(a) for a in found[:1] + found[1:]):
         # a named speaker of another side; a pronoun-led sentence keeps the current one
@@ -101,6 +101,10 @@ def _english_side(sentence: str) -> str | None:
             return OTHER
     if _EN_CARRY_START.match(sentence):
         return CARRY
+    head = _strip_lead(sentence)[:60]
+    foreign = _FOREIGN.search(head)
+    if foreign and foreign.start() <= 12:
+        return OTHER  # no verb we know, but the sentence opens on someone else: "Chinese ... spokesperson X answered"
     return None
 
 
@@ -230,6 +234,10 @@ def _seoul_frame(sentences: list[Sentence]) -> bool:
     return any(s.side == SEOUL and _FRAME.search(s.text) for s in head)
 
 
+_SPEECH_VERB = re.compile(r"\b(?:said|says|told|warned|stated|claimed|argued|insisted|added|urged|demanded|accused)\b|"
+                          r"밝혔|말했|주장했|비난했|요구했|강조했|경고했")
+
+
 def _first_person(s: Sentence) -> bool:
     return bool(_KO_FIRST_PERSON.search(_KO_QUOTE.sub(" ", s.text)) if s.korean else _EN_FIRST_PERSON.search(s.text)) \
         or (s.korean and bool(_KO_FIRST_PERSON.search(s.text)))
@@ -258,7 +266,7 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
             speaks = current == SEOUL
         else:
             speaks = False
-        if not speaks and frame and s.side != OTHER and _first_person(s):
+        if not speaks and frame and _first_person(s) and not (s.side == OTHER and _SPEECH_VERB.search(s.text)):
             speaks = True
         if speaks:
             for actor in named or (topic if INHERIT_TOPIC else []):
