@@ -89,13 +89,52 @@ _EN_PRONOUN_SPEAKER = re.compile(
 _EN_FIRST_PERSON = re.compile(r"\b(?:we|our|us|ours|I|my|We|Our)\b")
 
 
-def _english_side(sentence: str) -> str | None:
+# People the article names with a title: "Foreign Minister Park Jin" makes a later bare "Park said" Seoul's,
+# "Chinese Foreign Minister Wang Yi" makes "Wang said" another side's. A surname met on both sides is neither.
+_TITLE = (r"(?:President|Minister|[Mm]inister|[Ss]pokes(?:person|man|woman)|Ambassador|ambassador|[Aa]dviser|[Aa]dvisor|"
+          r"[Oo]fficial|[Cc]hief|[Dd]irector(?:-general)?|[Ss]ecretary|[Ee]nvoy|Chairman|[Hh]ead|[Ll]eader|[Cc]ommissioner|"
+          r"[Nn]egotiator|[Rr]epresentative|[Dd]eputy|[Cc]ounselor|Premier|Prime Minister|[Gg]eneral|[Aa]dmiral|[Cc]ommander)")
+_TITLED_NAME = re.compile(rf"(?P<pre>[^.;]{{0,60}}?)\b{_TITLE}(?:\s+of\s+[A-Z][\w ]{{2,40}}?)?,?\s+"
+                          r"(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:[- ][A-Za-z][a-z]+)?)")
+_NAME_LEAD = re.compile(r"^(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:-[a-z]+)?)?(?:\s+(?:also|then|further|later|"
+                        r"again|earlier|reportedly|apparently|however|too))?\s+[a-z]")
+_NAME_SAID = re.compile(r"[,”\"’]\s*(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:-[a-z]+)?)?\s+(?:said|added|told|noted|"
+                        r"stressed|continued|wrote)\b|[”\"’],?\s*said\s+(?P<surname2>[A-Z][a-z]{1,8})\b")
+_SEOUL_MARK = re.compile(r"South Korea|Korean|Seoul|ROK|Unification|Defense|Foreign|Trade|Industry|presidential|"
+                         r"National Security|First Vice|Vice|[Mm]inistry")
+
+
+def people(text: str) -> dict[str, str]:
+    """Surname -> SEOUL or OTHER, from the titled names the article uses."""
+    sides: dict[str, set[str]] = {}
+    for m in _TITLED_NAME.finditer(text):
+        # the title's own modifiers, up to three words: "Chinese Foreign Minister", "North Korean leader"
+        pre = " ".join(re.split(r"[,\n(]", m.group("pre"))[-1].split()[-3:])
+        foreign = _FOREIGN.search(pre) or actors_in(pre)
+        if foreign and not re.search(r"South Korea|Seoul", pre):
+            side = OTHER
+        elif _SEOUL_MARK.search(m.group(0)) or re.search(r"President (?:Lee|Yoon|Moon|Park)", m.group(0)):
+            side = SEOUL
+        else:
+            continue
+        sides.setdefault(m.group("surname"), set()).add(side)
+    return {k: next(iter(v)) for k, v in sides.items() if len(v) == 1}
+
+
+def _english_side(sentence: str, names: dict[str, str] | None = None) -> str | None:
+    names = names or {}
+    said = _NAME_SAID.search(sentence)
+    if said and names.get(said.group("surname") or said.group("surname2")):
+        return names[said.group("surname") or said.group("surname2")]  # '"...," Park said'
     if _EN_PRONOUN_SPEAKER.search(sentence):
         return CARRY  # '"Seoul should ...," he said': the quote's words are not its speaker
     if has_seoul_voice(sentence):
         return SEOUL
+    lead = _NAME_LEAD.match(_strip_lead(sentence))
+    if lead and names.get(lead.group("surname")):
+        return names[lead.group("surname")]  # "Kang sought Moscow's help ..."
     found = agents(sentence)
-    if found and any(actors_in(a) or _FOREIGN.search(a) for a in found[:1] + found[1:]):
+    if found and any(_short_foreign(a) for a in found):
         # a named speaker of another side; a pronoun-led sentence keeps the current one
         if not _EN_CARRY_START.match(sentence):
             return OTHER
@@ -103,9 +142,16 @@ def _english_side(sentence: str) -> str | None:
         return CARRY
     head = _strip_lead(sentence)[:60]
     foreign = _FOREIGN.search(head)
-    if foreign and foreign.start() <= 12:
+    if foreign and foreign.start() <= 4:
         return OTHER  # no verb we know, but the sentence opens on someone else: "Chinese ... spokesperson X answered"
     return None
+
+
+def _short_foreign(agent: str) -> bool:
+    """An agent phrase headed by another side: "China's foreign ministry", "Japanese Prime Minister Kishida"."""
+    m = _FOREIGN.search(agent)
+    first = actors_in(agent[:40])
+    return len(agent) <= 90 and ((m is not None and m.start() <= 25) or bool(first))
 
 
 # -- Korean -------------------------------------------------------------------------------------------------
@@ -215,6 +261,7 @@ def article_sentences(text: str) -> tuple[list[Sentence], set[int]]:
     nonempty = [lines[i] for i in keep]
     skip = {keep[j] for j in furniture_lines(nonempty)}
     out = []
+    names = people("\n".join(lines[i] for i in keep if i not in skip))
     for i in keep:
         if i in skip:
             continue
@@ -223,7 +270,7 @@ def article_sentences(text: str) -> tuple[list[Sentence], set[int]]:
                 side, _ = _korean_side(s)
                 out.append(Sentence(s, i, side, True, bool(_KO_TAG.match(_KO_DATELINE.sub("", s, count=1)))))
             else:
-                out.append(Sentence(s, i, _english_side(s), False))
+                out.append(Sentence(s, i, _english_side(s, names), False))
     return out, skip
 
 
