@@ -93,10 +93,13 @@ _EN_FIRST_PERSON = re.compile(r"\b(?:we|our|us|ours|I|my|We|Our)\b")
 # "Chinese Foreign Minister Wang Yi" makes "Wang said" another side's. A surname met on both sides is neither.
 _TITLE = (r"(?:President|Minister|[Mm]inister|[Ss]pokes(?:person|man|woman)|Ambassador|ambassador|[Aa]dviser|[Aa]dvisor|"
           r"[Oo]fficial|[Cc]hief|[Dd]irector(?:-general)?|[Ss]ecretary|[Ee]nvoy|Chairman|[Hh]ead|[Ll]eader|[Cc]ommissioner|"
-          r"[Nn]egotiator|[Rr]epresentative|[Dd]eputy|[Cc]ounselor|Premier|Prime Minister|[Gg]eneral|[Aa]dmiral|[Cc]ommander)")
+          r"[Nn]egotiator|[Rr]epresentative|[Dd]eputy|[Cc]ounselor|Premier|Prime Minister|[Gg]eneral|[Aa]dmiral|[Cc]ommander|"
+          r"[Cc]ounterpart)")
 _TITLED_NAME = re.compile(rf"(?P<pre>[^.;]{{0,60}}?)\b{_TITLE}(?:\s+of\s+[A-Z][\w ]{{2,40}}?)?,?\s+"
-                          r"(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:[- ][A-Za-z][a-z]+)?)")
-_NAME_LEAD = re.compile(r"^(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:-[a-z]+)?)?(?:\s+(?:also|then|further|later|"
+                          r"(?P<name>[A-Z][a-z]{1,10}(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?)?)\b(?!\s+[A-Z])")
+_NAME_TITLED = re.compile(rf"\b(?P<name>[A-Z][a-z]{{1,10}}\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?),\s+(?:the\s+)?"
+                          rf"(?P<post>[^,.;]{{0,40}}?)\b{_TITLE}")
+_NAME_LEAD = re.compile(r"^(?P<surname>[A-Z][a-z]{1,8})(?P<given>\s+[A-Z][a-z]+(?:-[a-z]+)?)?(?:\s+(?:also|then|further|later|"
                         r"again|earlier|reportedly|apparently|however|too))?\s+[a-z]")
 _NAME_SAID = re.compile(r"[,”\"’]\s*(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:-[a-z]+)?)?\s+(?:said|added|told|noted|"
                         r"stressed|continued|wrote)\b|[”\"’],?\s*said\s+(?P<surname2>[A-Z][a-z]{1,8})\b")
@@ -113,12 +116,39 @@ def people(text: str) -> dict[str, str]:
         foreign = _FOREIGN.search(pre) or actors_in(pre)
         if foreign and not re.search(r"South Korea|Seoul", pre):
             side = OTHER
-        elif _SEOUL_MARK.search(m.group(0)) or re.search(r"President (?:Lee|Yoon|Moon|Park)", m.group(0)):
+        elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", pre) or (
+                _SEOUL_MARK.search(m.group(0)) and _surname(m.group("name")) in _KO_SURNAMES):
+            side = SEOUL  # "Foreign Minister Park Jin"; an untold nationality is Seoul's only for a Korean name
+        else:
+            continue
+        sides.setdefault(_surname(m.group("name")), set()).add(side)
+    for m in _NAME_TITLED.finditer(text):  # "Cho Hyun, foreign minister of the Republic of Korea"
+        post = m.group("post")
+        if _FOREIGN.search(post) or actors_in(post):
+            side = OTHER
+        elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", post) or (
+                _surname(m.group("name")) in _KO_SURNAMES and re.search(r"[Mm]inist|[Uu]nification|[Dd]efen[cs]e", post)):
             side = SEOUL
         else:
             continue
-        sides.setdefault(m.group("surname"), set()).add(side)
+        sides.setdefault(_surname(m.group("name")), set()).add(side)
     return {k: next(iter(v)) for k, v in sides.items() if len(v) == 1}
+
+
+_KO_SURNAMES = set("Kim Lee Park Choi Jung Chung Jeong Kang Cho Yoon Yun Jang Lim Han Oh Seo Suh Shin Kwon Hwang Ahn Song "
+                   "Yoo Yu Hong Jeon Ko Moon Yang Son Bae Baek Heo Nam Noh Roh Ha Kwak Sung Cha Joo Woo Min Ryu Na Jin Ji "
+                   "Chae Won Chun Bang Hyun Ham Byun Yeom Wi Rhee Ban Koo Ku Kwak Lyu Nah Pyo Shim Sim".split())
+
+
+_ZH_SURNAMES = set("Wang Xi Li Zhang Liu Chen Zhao Huang Zhou Wu Xu Sun Hu Zhu Gao Lin He Guo Ma Luo Liang Zheng Xie "
+                   "Tang Feng Dong Xiao Cheng Cao Yuan Deng Xing Hua Mao Qin Geng Lu Jiang Fu Shen Ye Wen Dai".split())
+
+
+def _surname(name: str) -> str:
+    """Korean and Chinese names put the surname first (Park Jin, Kim Hong-kyun, Wang Yi), Western and, in
+    English copy, Japanese ones last (Sergey Lavrov, Shinzo Abe)."""
+    parts = name.split()
+    return parts[0] if parts[0] in _KO_SURNAMES or parts[0] in _ZH_SURNAMES or "-" in name else parts[-1]
 
 
 def _english_side(sentence: str, names: dict[str, str] | None = None) -> str | None:
@@ -299,6 +329,7 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
     current: str | None = SEOUL if frame else None
     out = []
     transcript: str | None = None
+    topic_line = 0
     topic: list[str] = []  # the targets of Seoul's last words: "The ministry added that ..." is still about them
     for s in sentences:
         named = actors_in(s.text)
@@ -318,10 +349,25 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
         if speaks:
             for actor in named or (topic if INHERIT_TOPIC else []):
                 out.append((s.text, actor))
-        if named or s.side == OTHER:
-            # only Seoul's own line carries its targets on: a sentence about someone else ends it
-            topic = named if speaks else []
+        if TOPIC_MODE == "speaking":
+            if named or s.side == OTHER:
+                topic = named if speaks else []
+        elif TOPIC_MODE == "any":
+            if named and s.side != OTHER:
+                topic = named
+            elif s.side == OTHER:
+                topic = []
+        elif TOPIC_MODE == "sticky":
+            if named and speaks:
+                topic, topic_line = named, s.line
+            elif s.side == OTHER:
+                topic = []
+        if TOPIC_REACH and topic and s.line - topic_line > TOPIC_REACH:
+            topic = []
     return out
 
 
 INHERIT_TOPIC = True
+import os
+TOPIC_REACH = int(os.environ.get('TOPIC_REACH', '0'))
+TOPIC_MODE = os.environ.get('TOPIC_MODE', 'sticky')
