@@ -105,7 +105,7 @@ _DATELINE = re.compile(r"^[A-Z][A-Za-z .,'-]{1,40}?(?:,\s*[A-Z][a-z]{2,4}\.?\s+\
 _LEAD = re.compile(
     r"^(?:(?:On|In|At|During|After|Before|Earlier|Later|Last|This|Meanwhile|However|But|Still|Also|Separately|"
     r"Meeting|Speaking|Asked|Addressing|Visiting|Following|Despite|Amid|Since|Under|With|While|When|As|For|"
-    r"Notably|Instead|Yet|Now|Then|Together|Hours|Days|Weeks|Months|A day|Two days)\b[^,]{0,45},\s*)+")
+    r"Notably|Instead|Yet|Now|Then|Together|Hours|Days|Weeks|Months|A day|Two days|[A-Z][a-z]+ing)\b[^,]{0,60},\s*)+")
 _VERBS = (r"said|says|told|tells|warned|warns|added|noted|stressed|emphasi[sz]ed|urged|urges|called|calls|announced|"
           r"vowed|pledged|declared|argued|insisted|claimed|stated|wrote|asked|replied|responded|demanded|agreed|"
           r"agrees|decided|decides|will|would|could|should|may|might|must|has|have|had|is|are|was|were|plans|planned|"

@@ -107,6 +107,13 @@ _SEOUL_MARK = re.compile(r"South Korea|Korean|Seoul|ROK|Unification|Defense|Fore
                          r"National Security|First Vice|Vice|[Mm]inistry")
 
 
+# A joint act of Seoul and its counterpart: "the two leaders agreed", "both sides reaffirmed".
+_JOINT = re.compile(r"\b(?:[Tt]he|[Bb]oth)\s+(?:two|three)?\s*(?:leaders|sides|countries|ministers|governments|presidents|"
+                    r"nations|envoys|delegations)?\s*(?:of [A-Z][\w ,]{3,50}?\s)?(?:also\s+|further\s+|then\s+)?(?:agreed|acknowledged|"
+                    r"reaffirmed|restated|shared|pledged|vowed|confirmed|expressed|welcomed|decided|committed|condemned|"
+                    r"urged|affirmed|noted|took note|called)\b")
+
+
 def people(text: str) -> dict[str, str]:
     """Surname -> SEOUL or OTHER, from the titled names the article uses."""
     sides: dict[str, set[str]] = {}
@@ -158,11 +165,14 @@ def _english_side(sentence: str, names: dict[str, str] | None = None) -> str | N
         return names[said.group("surname") or said.group("surname2")]  # '"...," Park said'
     if _EN_PRONOUN_SPEAKER.search(sentence):
         return CARRY  # '"Seoul should ...," he said': the quote's words are not its speaker
-    if has_seoul_voice(sentence):
+    if has_seoul_voice(sentence) or _JOINT.search(sentence):
         return SEOUL
     lead = _NAME_LEAD.match(_strip_lead(sentence))
     if lead and names.get(lead.group("surname")):
         return names[lead.group("surname")]  # "Kang sought Moscow's help ..."
+    if lead and lead.group("surname") in _KO_SURNAMES and lead.group("given") and not actors_in(sentence[:40]) \
+            and _SPEECH_VERB.match(sentence[lead.end() - 1:]):
+        return SEOUL  # "Park Jin said the ROK is willing ...": a Korean name speaking in a story about Seoul
     found = agents(sentence)
     if found and any(_short_foreign(a) for a in found):
         # a named speaker of another side; a pronoun-led sentence keeps the current one
@@ -193,7 +203,7 @@ _KO_SEOUL = re.compile(
     r"(?:^|\s)(?:우리|한국|대한민국|우리나라|정부|외교부|외교통상부|국방부|통일부|산업(?:통상자원)?부|대통령실|청와대|합참|합동참모본부|"
     r"국가안보실|안보실|국정원|국가정보원|해경|해양경찰청|군|군 당국|우리 군|국무총리|국무회의|국가안전보장회의|NSC|"
     r"정부 당국자)$|(?:대통령|장관|차관|대변인|당국자|대사|실장|수석|비서관|국장|본부장|차관보|총리|심의관)$"
-    r"|^(?:한미|한·미|한일|한·일|한중|한·중|한러|한·러|한미일|한·미·일|남북|양국|두 나라|세 나라|한미 양국|한일 양국|한중 양국|"
+    r"|^(?:한미|한·미|한일|한·일|한중|한·중|한러|한·러|한미일|한·미·일|남북|양국|양측|두 나라|세 나라|두 정상|양 정상|세 정상|양국 정상|한미 양국|한일 양국|한중 양국|"
     r"한미 군 당국|한미 정상|한일 정상|한중 정상|남북 정상|[가-힣]{1,4} 대통령과 [가-힣 ]{1,20}대통령)$")
 _KO_PRONOUN = re.compile(r"^(?:그|그녀|그들|이들|이 (?:당국자|관계자|소식통|대변인|고위 당국자))$")
 _KO_OTHER = re.compile(
@@ -311,7 +321,8 @@ def _seoul_frame(sentences: list[Sentence]) -> bool:
     return any(s.side == SEOUL and _FRAME.search(s.text) for s in head)
 
 
-_SPEECH_VERB = re.compile(r"\b(?:said|says|told|warned|stated|claimed|argued|insisted|added|urged|demanded|accused)\b|"
+_SPEECH_VERB = re.compile(r"\b(?:said|says|told|warned|stated|claimed|argued|insisted|added|urged|demanded|accused|noted|"
+                          r"stressed|explained|emphasi[sz]ed)\b|"
                           r"밝혔|말했|주장했|비난했|요구했|강조했|경고했")
 
 
