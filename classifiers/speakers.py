@@ -340,10 +340,12 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
     current: str | None = SEOUL if frame else None
     out = []
     transcript: str | None = None
-    topic_line = 0
     topic: list[str] = []  # the targets of Seoul's last words: "The ministry added that ..." is still about them
     for s in sentences:
         named = actors_in(s.text)
+        if not s.korean:  # a target named only in a background clause ("after North Korea fired ...") is not addressed
+            foreground = actors_in(_BACKGROUND.sub(" ", s.text))
+            named = [a for a in named if a in foreground]
         if s.tagged:
             transcript = s.side
         elif transcript is not None and s.side != SEOUL:
@@ -358,27 +360,14 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
         if not speaks and frame and _first_person(s) and not (s.side == OTHER and _SPEECH_VERB.search(s.text)):
             speaks = True
         if speaks:
-            for actor in named or (topic if INHERIT_TOPIC else []):
+            for actor in named or topic:
                 out.append((s.text, actor))
-        if TOPIC_MODE == "speaking":
-            if named or s.side == OTHER:
-                topic = named if speaks else []
-        elif TOPIC_MODE == "any":
-            if named and s.side != OTHER:
-                topic = named
-            elif s.side == OTHER:
-                topic = []
-        elif TOPIC_MODE == "sticky":
-            if named and speaks:
-                topic, topic_line = named, s.line
-            elif s.side == OTHER:
-                topic = []
-        if TOPIC_REACH and topic and s.line - topic_line > TOPIC_REACH:
-            topic = []
+        if named and speaks:
+            topic = named
+        elif s.side == OTHER:
+            topic = []  # only Seoul's own line carries its targets on: another side speaking ends it
     return out
 
 
-INHERIT_TOPIC = True
-import os
-TOPIC_REACH = int(os.environ.get('TOPIC_REACH', '0'))
-TOPIC_MODE = os.environ.get('TOPIC_MODE', 'sticky')
+# a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."
+_BACKGROUND = re.compile(r"\b(?:after|before|amid|while|since|following|ahead of)\b[^,;]*")
