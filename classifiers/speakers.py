@@ -43,7 +43,7 @@ _LIST_HEAD = re.compile(
     r"Recommended|You may also like|tags?)\b)", re.I)
 _FURNITURE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|ⓒ|©|\(c\)|무단\s?전재|재배포|저작권|All rights reserved|"
                         r"기사문의|제보|Copyright", re.I)
-_SENTENCE_END = re.compile(r"(?:[.!?。]|[다요죠까]\.?)[\"'”’)\]]*\s*$")
+_SENTENCE_END = re.compile(r"(?:[.!?。]|[다요죠까])[\"'”’)\]]*\s*$")
 _CREDIT_ONLY = re.compile(r"^\s*(?:[\[(【][^\])】:/]{1,40}[\])】]\s*)+$")
 
 
@@ -58,7 +58,7 @@ def furniture_lines(lines: list[str]) -> set[int]:
     out: set[int] = set()
     in_list = False
     for i, line in enumerate(lines):
-        if _FURNITURE.search(line) and len(line) < 200 or _CREDIT_ONLY.match(line):
+        if _FURNITURE.search(line) and len(line) < 80 or _CREDIT_ONLY.match(line):  # a long caption keeps its text
             out.add(i)
             continue
         if _LIST_HEAD.match(line):
@@ -71,7 +71,7 @@ def furniture_lines(lines: list[str]) -> set[int]:
         in_list = False
     last_sentence = max((i for i, line in enumerate(lines) if not _title_like(line) and i not in out), default=-1)
     tail = [i for i in range(last_sentence + 1, len(lines)) if i not in out]
-    if len(tail) >= 2:
+    if last_sentence >= 0 and len(tail) >= 2:
         out.update(tail)
     return out
 
@@ -214,6 +214,7 @@ _KO_SPEECH_END = re.compile(r"(?:고|며|면서|라며|라고|이라고|다고|�
                             r"강조했다|덧붙였다|설명했다|전했다|말했습니다|밝혔습니다|강조했습니다|덧붙였습니다|설명했습니다|"
                             r"전했습니다|했고|한다)\.?$")
 _KO_CONTINUE = re.compile(r"^(?:이어|또|또한|그러면서|아울러|특히|다만|그러나|하지만|이와 함께|이에|앞서|그는)\b")
+_KO_NOT_SUBJECT = re.compile(r"(?:와|과|에|에게|에서|로|으로|께|한테|보다|부터|까지|처럼|만|의)$")
 _KO_HEADLINE_SPEAKER = re.compile(r"^(?P<who>[^“\"]{1,40}?)\s?[“\"]")
 _KO_MODIFIER = re.compile(r"(?:[한된던는은의을를과와로에서도]|[0-9]+[일월년]?|[,.)])$")
 _KO_FIRST_PERSON = re.compile(r"(?:^|\s)(?:우리|저는|제가|저희)(?:는|가|의|도|\s|$)")
@@ -262,18 +263,28 @@ def _korean_side(sentence: str) -> tuple[str | None, str]:
             return side, s
     bare = _KO_QUOTE.sub(" ", s)
     tokens = bare.split()
-    for i, tok in enumerate(tokens[:12]):
+    # The main clause's subject: the first topic-marked phrase (정부는, 그는) that names a side, else the last
+    # subject-marked one (이/가): in "미국이 ... 발동하자 정부가 ... 제소했다" the first subject is the
+    # subordinate clause's.
+    topic, subject = None, None
+    for i, tok in enumerate(tokens[:25]):
         m = _KO_PARTICLE.match(tok.rstrip(",."))
-        if not m:
-            continue
+        if not m or _KO_NOT_SUBJECT.search(m.group("stem")):
+            continue  # "일본 총리와는", "회의에서는": a partner or a place, not the subject
         words = [m.group("stem")]
         for prev in reversed(tokens[max(0, i - 3):i]):  # the noun phrase: "중국 외교부 대변인", "박 대통령"
             if _KO_MODIFIER.search(prev) and not prev.startswith("주한"):
                 break  # "방미한 문 대통령": the phrase starts after an adnominal, a particle or a date
             words.insert(0, prev)
         side = _korean_subject(" ".join(words))
-        if side:
-            return side, s
+        if not side:
+            continue
+        if tok.rstrip(",.").endswith(("은", "는", "께서는", "측은")):
+            topic = topic or side
+            break
+        subject = side
+    if topic or subject:
+        return topic or subject, s
     if s.lstrip().startswith(("“", "\"", "‘")) or _KO_CONTINUE.match(s.strip()) or _KO_SPEECH_END.search(bare.strip()):
         return CARRY, s
     return None, s
