@@ -41,7 +41,7 @@ _LIST_HEAD = re.compile(
     r"^\s*(?:[☞▶►■◆●•▷◇○△▲※]|[-–·]\s|\[?관련\s?(?:기사|뉴스|키워드)\]?|\[?함께 보면 좋은|.{0,12}다른 기사|"
     r"(?:Related|More (?:in|from|on)|Read (?:more|also)|See also|Other [Ss]tories|Most (?:Read|Popular)|Latest|"
     r"Recommended|You may also like|tags?)\b)", re.I)
-_FURNITURE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|ⓒ|©|\(c\)|무단\s?전재|재배포|저작권|All rights reserved|"
+_FURNITURE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,64}\.[\w.]{1,64}|ⓒ|©|\(c\)|무단\s?전재|재배포|저작권|All rights reserved|"
                         r"기사문의|제보|Copyright", re.I)
 _SENTENCE_END = re.compile(r"(?:[.!?。]|[다요죠까])[\"'”’)\]]*\s*$")
 _CREDIT_ONLY = re.compile(r"^\s*(?:[\[(【][^\])】:/]{1,40}[\])】]\s*)+$")
@@ -58,7 +58,7 @@ def furniture_lines(lines: list[str]) -> set[int]:
     out: set[int] = set()
     in_list = False
     for i, line in enumerate(lines):
-        if _FURNITURE.search(line) and len(line) < 80 or _CREDIT_ONLY.match(line):  # a long caption keeps its text
+        if len(line) < 80 and _FURNITURE.search(line) or _CREDIT_ONLY.match(line):  # a long caption keeps its text
             out.add(i)
             continue
         if _LIST_HEAD.match(line):
@@ -95,7 +95,7 @@ _TITLE = (r"(?:President|Minister|[Mm]inister|[Ss]pokes(?:person|man|woman)|Amba
           r"[Oo]fficial|[Cc]hief|[Dd]irector(?:-general)?|[Ss]ecretary|[Ee]nvoy|Chairman|[Hh]ead|[Ll]eader|[Cc]ommissioner|"
           r"[Nn]egotiator|[Rr]epresentative|[Dd]eputy|[Cc]ounselor|Premier|Prime Minister|[Gg]eneral|[Aa]dmiral|[Cc]ommander|"
           r"[Cc]ounterpart)")
-_TITLED_NAME = re.compile(rf"(?P<pre>[^.;]{{0,60}}?)\b{_TITLE}(?:\s+of\s+[A-Z][\w ]{{2,40}}?)?,?\s+"
+_TITLED_NAME = re.compile(rf"\b{_TITLE}(?:\s+of\s+[A-Z][\w ]{{2,40}}?)?,?\s+"
                           r"(?P<name>[A-Z][a-z]{1,10}(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?)?)\b(?!\s+[A-Z])")
 _NAME_TITLED = re.compile(rf"\b(?P<name>[A-Z][a-z]{{1,10}}\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?),\s+(?:the\s+)?"
                           rf"(?P<post>[^,.;]{{0,40}}?)\b{_TITLE}")
@@ -119,12 +119,12 @@ def people(text: str) -> dict[str, str]:
     sides: dict[str, set[str]] = {}
     for m in _TITLED_NAME.finditer(text):
         # the title's own modifiers, up to three words: "Chinese Foreign Minister", "North Korean leader"
-        pre = " ".join(re.split(r"[,\n(]", m.group("pre"))[-1].split()[-3:])
+        pre = " ".join(re.split(r"[,\n(.;]", text[max(0, m.start() - 60):m.start()])[-1].split()[-3:])
         foreign = _FOREIGN.search(pre) or actors_in(pre)
         if foreign and not re.search(r"South Korea|Seoul", pre):
             side = OTHER
         elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", pre) or (
-                _SEOUL_MARK.search(m.group(0)) and _surname(m.group("name")) in _KO_SURNAMES):
+                _SEOUL_MARK.search(f"{pre} {m.group(0)}") and _surname(m.group("name")) in _KO_SURNAMES):
             side = SEOUL  # "Foreign Minister Park Jin"; an untold nationality is Seoul's only for a Korean name
         else:
             continue
@@ -359,9 +359,9 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
     topic: list[str] = []  # the targets of Seoul's last words: "The ministry added that ..." is still about them
     for s in sentences:
         named = actors_in(s.text)
-        if not s.korean:  # a target named only in a background clause ("after North Korea fired ...") is not addressed
-            foreground = actors_in(_BACKGROUND.sub(" ", s.text))
-            named = [a for a in named if a in foreground]
+        # a target named only in a background clause ("after North Korea fired ...", "북한의 핵실험 직후") is not addressed
+        foreground = actors_in((_KO_BACKGROUND if s.korean else _BACKGROUND).sub(" ", s.text))
+        named = [a for a in named if a in foreground]
         if s.tagged:
             transcript = s.side
         elif transcript is not None and s.side != SEOUL:
@@ -387,3 +387,4 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
 
 # a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."
 _BACKGROUND = re.compile(r"\b(?:after|before|amid|while|since|following|ahead of)\b[^,;]*")
+_KO_BACKGROUND = re.compile(r"(?:^|(?<=[\s,]))[^\s,“”]+(?:\s[^\s,“”]+){0,3}\s(?:이후|직후|뒤|가운데|속에|와중에)(?=[\s,])")
