@@ -24,13 +24,15 @@ def tokens(text: str) -> list[str]:
 
 def overlaps(evidence: str, candidate: str) -> bool:
     """Sentence boundaries differ between a reader and a splitter: an evidence sentence is kept when a
-    candidate contains it, or when most of its words (0.6) appear in one candidate."""
+    candidate contains it, is a part of it with at least 30% of its words, or holds most (0.6) of its words."""
     e, c = " ".join(tokens(evidence)), " ".join(tokens(candidate))
     if not e or not c:
         return False
     if e in c:
         return True
     ev = tokens(evidence)
+    if c in e and len(c.split()) >= 0.3 * len(ev):
+        return True  # a candidate that is a good part of the evidence (a reader's sentence split in two)
     cand = set(tokens(candidate))
     return sum(t in cand for t in ev) / len(ev) >= 0.6
 

@@ -114,6 +114,15 @@ _JOINT = re.compile(r"\b(?:[Tt]he|[Bb]oth)\s+(?:two|three)?\s*(?:leaders|sides|c
                     r"urged|affirmed|noted|took note|called)\b")
 
 
+_PAIR_AGREED = re.compile(r"(?P<agent>[^,;]{3,120}?\band\b[^,;]{3,120}?)\s+(?:also\s+|jointly\s+)?(?:agreed|reaffirmed|"
+                          r"pledged|vowed|affirmed|restated|shared|confirmed|committed|signed|adopted|issued)\b")
+_SEOUL_SIDE = re.compile(r"South Korea|Seoul|\bROK\b|President (?:Lee|Yoon|Moon|Park)\b|Korean (?:President|[Ff]oreign|"
+                         r"[Dd]efen[cs]e|[Uu]nification)")
+
+
+_EN_TAG = re.compile(r"^(?:\[[^\]]{1,20}\]\s*)?(?P<who>[A-Z][^:\"“]{2,60}?)\s*:\s*[\"“]")
+
+
 def people(text: str) -> dict[str, str]:
     """Surname -> SEOUL or OTHER, from the titled names the article uses."""
     sides: dict[str, set[str]] = {}
@@ -160,6 +169,14 @@ def _surname(name: str) -> str:
 
 def _english_side(sentence: str, names: dict[str, str] | None = None) -> str | None:
     names = names or {}
+    tag = _EN_TAG.match(sentence)
+    if tag:  # a broadcast soundbite: '[Soundbite] Yoon Suk Yeol(President) : "..."'
+        who = tag.group("who")
+        if _FOREIGN.search(who) or actors_in(who):
+            return OTHER
+        if _SEOUL_SIDE.search(who) or re.search(r"President|Minister|[Ss]pokes|[Oo]fficial|Ministry", who) or \
+                names.get(_surname(who.split("(")[0].strip() or "x")) == SEOUL:
+            return SEOUL
     said = _NAME_SAID.search(sentence)
     if said and names.get(said.group("surname") or said.group("surname2")):
         return names[said.group("surname") or said.group("surname2")]  # '"...," Park said'
@@ -167,6 +184,9 @@ def _english_side(sentence: str, names: dict[str, str] | None = None) -> str | N
         return CARRY  # '"Seoul should ...," he said': the quote's words are not its speaker
     if has_seoul_voice(sentence) or _JOINT.search(sentence):
         return SEOUL
+    pair = _PAIR_AGREED.match(_strip_lead(sentence))
+    if pair and _SEOUL_SIDE.search(pair.group("agent")):
+        return SEOUL  # "Japanese Prime Minister Abe and South Korean President Moon agreed": a joint act
     lead = _NAME_LEAD.match(_strip_lead(sentence))
     if lead and names.get(lead.group("surname")):
         return names[lead.group("surname")]  # "Kang sought Moscow's help ..."
@@ -321,12 +341,18 @@ def article_sentences(text: str) -> tuple[list[Sentence], set[int]]:
     for i in keep:
         if i in skip:
             continue
+        open_quote = False
         for s in split_sentences(lines[i]):
             if is_korean(s):
                 side, _ = _korean_side(s)
                 out.append(Sentence(s, i, side, True, bool(_KO_TAG.match(_KO_DATELINE.sub("", s, count=1)))))
             else:
-                out.append(Sentence(s, i, _english_side(s, names), False))
+                side = _english_side(s, names)
+                if side is None and open_quote:
+                    side = CARRY  # the quote an earlier sentence of the paragraph opened goes on
+                out.append(Sentence(s, i, side, False))
+            quotes = s.count('"') + s.count("“") + s.count("”")
+            open_quote = (open_quote + quotes) % 2 == 1 if quotes else open_quote
     return out, skip
 
 
