@@ -234,6 +234,7 @@ _KO_SPEECH_END = re.compile(r"(?:고|며|면서|라며|라고|이라고|다고|�
                             r"강조했다|덧붙였다|설명했다|전했다|말했습니다|밝혔습니다|강조했습니다|덧붙였습니다|설명했습니다|"
                             r"전했습니다|했고|한다)\.?$")
 _KO_CONTINUE = re.compile(r"^(?:이어|또|또한|그러면서|아울러|특히|다만|그러나|하지만|이와 함께|이에|앞서|그는)\b")
+_KO_PREDICATE_END = re.compile(r"(?:했다|했습니다|혔다|혔습니다|렸다|렸습니다|겠다|겠습니다|이다|입니다|한다|합니다)[.”\"']*$")
 _KO_REGARDING = re.compile(r"^(?:대해|대해서는|대해서도|대해선|관련해|관련해서는|관련해선|관해|관해서는)[,]?$")
 _KO_NOT_SUBJECT = re.compile(r"(?:와|과|에|에게|에서|로|으로|께|한테|보다|부터|까지|처럼|만|의)$")
 _KO_HEADLINE_SPEAKER = re.compile(r"^(?P<who>[^“\"]{1,40}?)\s?[“\"]")
@@ -287,11 +288,12 @@ def _korean_side(sentence: str) -> tuple[str | None, str]:
     # The main clause's subject: the first topic-marked phrase (정부는, 그는) that names a side, else the last
     # subject-marked one (이/가): in "미국이 ... 발동하자 정부가 ... 제소했다" the first subject is the
     # subordinate clause's.
-    topic, subject = None, None
+    topic, subject, any_subject = None, None, False
     for i, tok in enumerate(tokens[:25]):
         m = _KO_PARTICLE.match(tok.rstrip(",."))
         if not m or _KO_NOT_SUBJECT.search(m.group("stem")):
             continue  # "일본 총리와는", "회의에서는": a partner or a place, not the subject
+        any_subject = True
         words = [m.group("stem")]
         for prev in reversed(tokens[max(0, i - 3):i]):  # the noun phrase: "중국 외교부 대변인", "박 대통령"
             if _KO_MODIFIER.search(prev) and not prev.startswith("주한"):
@@ -312,6 +314,8 @@ def _korean_side(sentence: str) -> tuple[str | None, str]:
         return topic or subject, s
     if s.lstrip().startswith(("“", "\"", "‘")) or _KO_CONTINUE.match(s.strip()) or _KO_SPEECH_END.search(bare.strip()):
         return CARRY, s
+    if not any_subject and _KO_PREDICATE_END.search(bare.strip()):
+        return CARRY, s  # Korean drops the subject that goes on: "(박 대통령은) 아베 총리와는 ... 합의했다"
     return None, s
 
 
@@ -406,6 +410,8 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
                 out.append((s.text, actor))
         if named and speaks:
             topic = named
+        elif s.tagged and s.side == OTHER and named:
+            topic = named  # a briefing's question names what the answer is about
         elif s.side == OTHER:
             topic = []  # only Seoul's own line carries its targets on: another side speaking ends it
     return out
