@@ -373,8 +373,7 @@ _SPEECH_VERB = re.compile(r"\b(?:said|says|told|warned|stated|claimed|argued|ins
 
 
 def _first_person(s: Sentence) -> bool:
-    return bool(_KO_FIRST_PERSON.search(_KO_QUOTE.sub(" ", s.text)) if s.korean else _EN_FIRST_PERSON.search(s.text)) \
-        or (s.korean and bool(_KO_FIRST_PERSON.search(s.text)))
+    return bool((_KO_FIRST_PERSON if s.korean else _EN_FIRST_PERSON).search(s.text))
 
 
 def candidate_sentences(text: str) -> list[tuple[str, str]]:
@@ -396,15 +395,16 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
             transcript = s.side
         elif transcript is not None and s.side != SEOUL:
             s = Sentence(s.text, s.line, CARRY, s.korean)  # a tagged speaker's words run on to the next tag
-        if s.side in (SEOUL, OTHER):
+        if frame and s.side != SEOUL and _first_person(s) and not (s.side == OTHER and _SPEECH_VERB.search(s.text)) \
+                and not (s.side == CARRY and current == OTHER):  # another side's quoted "we" stays theirs
+            speaks = True  # the speech's own first person: "Japan is our neighbour", 우리는 ...
+        elif s.side in (SEOUL, OTHER):
             current = s.side
             speaks = s.side == SEOUL
         elif s.side == CARRY:
             speaks = current == SEOUL
         else:
             speaks = False
-        if not speaks and frame and _first_person(s) and not (s.side == OTHER and _SPEECH_VERB.search(s.text)):
-            speaks = True
         if speaks:
             for actor in named or topic:
                 out.append((s.text, actor))
