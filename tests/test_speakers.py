@@ -106,3 +106,20 @@ def test_language_of():
     assert language_of("The foreign ministry said.") == "en"
     assert language_of("정부는 북한의 도발을 강력히 규탄했다. (Yonhap)") == "ko"
     assert language_of("") is None
+
+
+def test_korean_dropped_subject_and_briefing_answers_continue_seouls_line():
+    text = ("문 대통령은 지난달 워싱턴에서 트럼프 대통령과 정상회담을 했다.\n\n"
+            "아베 신조 일본 총리와는 독일에서 만나 셔틀 외교를 되살리기로 합의했다.")
+    assert actors_of(candidate_sentences(text), "셔틀 외교") == {"JP"}
+    briefing = ("대변인 정례브리핑\n\n<질문> 일본이 올해도 ‘다케시마의 날’ 행사를 연다는데 외교부 입장이 있습니까?\n\n"
+                "<답변> 독도는 역사적·지리적·국제법적으로 분명한 우리 고유의 영토입니다.")
+    assert actors_of(candidate_sentences(briefing), "고유의 영토") == {"JP"}
+    assert actors_of(candidate_sentences(briefing), "다케시마") == set()  # the reporter's question is no stance
+
+
+def test_another_sides_quoted_we_in_a_seoul_speech_article_stays_theirs():
+    text = ("President Yoon Suk Yeol gave a speech on Friday on relations with Moscow.\n\n"
+            "Russian President Vladimir Putin said on Thursday that Seoul would regret arming Ukraine.\n\n"
+            "\"We will respond to any such step against Russia,\" he said.")
+    assert actors_of(candidate_sentences(text), "We will respond") == set()
