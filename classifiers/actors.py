@@ -7,6 +7,24 @@ from dataclasses import dataclass
 ACTORS = ("US", "CN", "JP", "KP", "RU")
 ACTOR_NAMES = {"US": "the United States", "CN": "China", "JP": "Japan", "KP": "North Korea", "RU": "Russia"}
 
+# Korean names. Hangul has no word boundaries: a one-syllable abbreviation (미, 중, 일, 북, 러) counts only where
+# wire copy uses it for the country: joined to another by "·" or in a fixed compound (한미, 미중, 남북, 북핵),
+# or before a government noun. "중" alone is "during"/"middle" and "일" a day, never China or Japan; "북쪽" and
+# "동북아" are directions. _H: not preceded by a Hangul syllable (so "방미" is written out, "경북" is no hit).
+_H = r"(?<![\uac00-\ud7a3])"
+_GOV = r"(?:정부|측|당국|대통령|국무부|국방부|외교부|외무성|행정부|의회|대사관?|총리|정상|군)"
+_KO_US = [r"미국", r"한미", r"한·미", r"美", _H + r"미(?=·)", r"(?<=·)미" + r"(?![\uac00-\ud7a3])", _H + r"미\s(?=" + _GOV + ")",
+          _H + r"미(?=중|일|러)(?![\uac00-\ud7a3]{2})", r"주한미군", r"방미", r"대미(?=\s?(?:관계|외교|정책|협상|통상))",
+          r"북미(?=\s?(?:정상|대화|협상|회담|관계))", r"워싱턴", r"백악관", r"트럼프", r"바이든", r"오바마", r"펜타곤"]
+_KO_CN = [r"중국", r"한중", r"한·중", r"中", _H + r"중(?=·)", r"(?<=·)중(?![\uac00-\ud7a3])", r"(?<=[미북])중(?=\s|$|[,.·]|관계|갈등|정상)",
+          _H + r"중측", r"방중", r"베이징", r"시진핑", r"시\s?주석", r"왕이(?=\s?(?:중국|외교부장|부장))", r"리창"]
+_KO_JP = [r"일본", r"한일", r"한·일", r"日", r"(?<=한미)일", r"(?<=한중)일", r"(?<=·)일(?![\uac00-\ud7a3])", r"(?<=[미북]·)일",
+          _H + r"일(?=·)", r"방일", r"도쿄", r"기시다", r"이시바", r"다카이치", r"아베(?=\s?(?:신조|총리|정부|내각))", r"스가(?=\s?(?:총리|요시히데))"]
+_KO_KP = [r"북한", r"북측", r"남북", r"北", r"김정은", r"김여정", r"평양", r"북핵", r"대북", r"방북", r"북·", r"(?<=·)북(?![\uac00-\ud7a3])",
+          _H + r"북(?=[러중미일]\s|\s|[,.]|[은이의에과도을](?![\uac00-\ud7a3]))", r"북러", r"러북", r"북중", r"북미(?=\s?(?:정상|대화|협상|회담|관계))",
+          r"조선중앙통신", r"노동신문", r"조선노동당"]
+_KO_RU = [r"러시아", r"한러", r"한·러", r"露", _H + r"러(?=[·\s]|측|북)", r"(?<=[·북])러(?![\uac00-\ud7a3])", r"모스크바", r"푸틴", r"크렘린", r"라브로프"]
+
 # Aliases: countries, capitals, governments, leaders by period, institutions, Korean names.
 # Patterns are matched case-sensitively where a lower-case word would be ambiguous ("us", "north").
 _ALIASES: dict[str, list[str]] = {
@@ -14,23 +32,23 @@ _ALIASES: dict[str, list[str]] = {
         r"United States", r"U\.S\.(?:-led)?", r"US(?=[\s\-,.'’])", r"USA", r"America(?:n|ns)?\b", r"Washington",
         r"White House", r"Pentagon", r"State Department", r"USFK", r"Trump", r"Biden", r"Obama",
         r"Rubio", r"Blinken", r"Pompeo", r"Hegseth", r"Austin\b(?= said| told|, the)", r"Korea-U\.?S\.?",
-        r"alliance with (?:the )?(?:U\.?S\.?|United States|Washington)", r"미국", r"한미", r"美",
+        r"alliance with (?:the )?(?:U\.?S\.?|United States|Washington)", r"美", *_KO_US,
     ],
     "CN": [
         r"China", r"Chinese", r"Beijing", r"Xi Jinping", r"\bXi\b", r"Wang Yi", r"Li Qiang", r"Zhongnanhai",
-        r"PRC\b", r"중국", r"한중", r"中",
+        r"PRC\b", r"中", *_KO_CN,
     ],
     "JP": [
         r"Japan(?:ese)?", r"Tokyo", r"\bAbe\b", r"Kishida", r"Ishiba", r"Takaichi", r"Suga\b", r"Kono\b",
-        r"Hayashi", r"Iwaya", r"Motegi", r"Korea-Japan", r"일본", r"한일", r"日",
+        r"Hayashi", r"Iwaya", r"Motegi", r"Korea-Japan", r"日", *_KO_JP,
     ],
     "KP": [
         r"North Korea(?:n|ns)?", r"N\.\s?Korea(?:n)?", r"Pyongyang", r"Kim Jong[\s-]un", r"Kim Yo[\s-]jong",
         r"\bKim regime", r"DPRK", r"the North(?:'s|’s)?(?!east|west|ern| Atlantic| Pole)", r"inter-Korean",
-        r"Kaesong", r"Panmunjom", r"\bNK\b", r"북한", r"북측", r"남북", r"김정은", r"平壤", r"北",
+        r"Kaesong", r"Panmunjom", r"\bNK\b", r"平壤", r"北", *_KO_KP,
     ],
     "RU": [
-        r"Russia(?:n|ns)?", r"Moscow", r"Kremlin", r"Putin", r"Lavrov", r"러시아", r"푸틴", r"露",
+        r"Russia(?:n|ns)?", r"Moscow", r"Kremlin", r"Putin", r"Lavrov", r"露", *_KO_RU,
     ],
 }
 _PATTERNS = {a: re.compile("|".join(f"(?:{p})" for p in pats)) for a, pats in _ALIASES.items()}
@@ -87,7 +105,7 @@ _DATELINE = re.compile(r"^[A-Z][A-Za-z .,'-]{1,40}?(?:,\s*[A-Z][a-z]{2,4}\.?\s+\
 _LEAD = re.compile(
     r"^(?:(?:On|In|At|During|After|Before|Earlier|Later|Last|This|Meanwhile|However|But|Still|Also|Separately|"
     r"Meeting|Speaking|Asked|Addressing|Visiting|Following|Despite|Amid|Since|Under|With|While|When|As|For|"
-    r"Notably|Instead|Yet|Now|Then|Together|Hours|Days|Weeks|Months|A day|Two days)\b[^,]{0,45},\s*)+")
+    r"Notably|Instead|Yet|Now|Then|Together|Hours|Days|Weeks|Months|A day|Two days|[A-Z][a-z]+ing)\b[^,]{0,60},\s*)+")
 _VERBS = (r"said|says|told|tells|warned|warns|added|noted|stressed|emphasi[sz]ed|urged|urges|called|calls|announced|"
           r"vowed|pledged|declared|argued|insisted|claimed|stated|wrote|asked|replied|responded|demanded|agreed|"
           r"agrees|decided|decides|will|would|could|should|may|might|must|has|have|had|is|are|was|were|plans|planned|"

@@ -11,12 +11,12 @@ import torch
 from torch import nn
 
 from classifiers.corpus import LABELS
-from classifiers.actors import ACTOR_NAMES, actors_in, find_mentions, has_seoul_voice
+from classifiers.actors import ACTOR_NAMES, find_mentions
 from classifiers.encoder import (
     add_lora, encode_pairs, fresh_model, length_sorted_batches, mean_pool, merge_lora, model_fingerprint,
     resolve_model,
 )
-from classifiers.sentences import split_sentences
+from classifiers.speakers import candidate_sentences  # noqa: F401  (the selection lives there; callers import it here)
 
 STANCES = LABELS[:3]
 NONE = 3
@@ -24,7 +24,6 @@ NONE = 3
 MAX_TEXT_CHARS = 60_000  # a long feature is 30,000 characters; 1 MB of text is not an article: judge its beginning
 NONE_MAX = 0.5  # a sentence whose no-stance probability is above this casts no vote
 MAX_EVIDENCE = 3
-_PRONOUN_START = ("He ", "She ", "They ", "“", "\"", "‘", "It ", "The president", "The candidate")
 
 
 def query_for(actor: str, input_format: str = "named") -> str:
@@ -210,24 +209,6 @@ def conclude(verdicts: list[ArticleVerdict], candidates: list[Candidate], probs:
         if not verdicts[i].judgments:
             verdicts[i].reason = "actors mentioned, but no stance of Seoul toward them"
     return verdicts
-
-
-def candidate_sentences(text: str) -> list[tuple[str, str]]:
-    """(sentence, actor) pairs worth judging: the sentence names the actor, and Seoul speaks in it, or in
-    one of the two sentences before it when this one continues a quote or starts with a pronoun."""
-    out = []
-    sentences = split_sentences(text)
-    last_voice = -10
-    for j, s in enumerate(sentences):
-        voiced = has_seoul_voice(s)
-        inherits = j - last_voice <= 2 and s.startswith(_PRONOUN_START)
-        if voiced:
-            last_voice = j
-        if not (voiced or inherits):
-            continue
-        for actor in actors_in(s):
-            out.append((s, actor))
-    return out
 
 
 def aggregate(items: list[tuple[Candidate, np.ndarray]]) -> list[Judgment]:

@@ -1,0 +1,125 @@
+"""Speakers across an article, in English and Korean: which (sentence, actor) pairs are Seoul's words."""
+from classifiers.actors import actors_in
+from classifiers.sentences import split_sentences
+from classifiers.speakers import candidate_sentences, language_of
+
+
+def actors_of(pairs, fragment):
+    return {a for s, a in pairs if fragment in s}
+
+
+def test_korean_article_seoul_sentences_with_their_actors():
+    text = ("(서울=연합뉴스) 홍길동 기자 = 외교부는 9일 주한중국대사관 총영사를 불러 유감과 항의의 뜻을 전하고, "
+            "같은 일이 되풀이되지 않도록 중국 측이 노력해 달라고 촉구했다고 밝혔다.\n\n"
+            "중국 외교부는 한국 정부에 냉정한 대응을 요구했다.\n\n"
+            "국방부는 이어 “주한미군 사드 체계는 북한의 위협으로부터 대한민국을 지키기 위한 것이다. "
+            "한미는 긴밀히 공조하고 있다”고 설명했다.\n\n"
+            "홍길동 기자 hong@yna.co.kr")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "총영사를 불러") == {"CN"}
+    assert actors_of(pairs, "중국 외교부는") == set()  # another government is the subject
+    assert actors_of(pairs, "주한미군 사드 체계는") == {"US", "KP"}  # the quote stays inside its sentence
+    assert language_of(text) == "ko"
+
+
+def test_a_quote_three_sentences_after_its_named_speaker():
+    text = ("Foreign Minister Park Jin spoke to reporters on Wednesday about the summit.\n\n"
+            "The talks lasted two hours.\n\nThe venue was a hotel in central Seoul.\n\n"
+            "\"Our position is that the dialogue with Tokyo must continue,\" he said.")
+    assert actors_of(candidate_sentences(text), "Our position") == {"JP"}
+
+
+def test_a_named_speaker_of_another_side_ends_the_chain():
+    text = ("President Yoon Suk Yeol spoke at the ceremony.\n\n"
+            "Chinese Foreign Ministry spokesperson Wang Wenbin answered questions on Thursday.\n\n"
+            "\"Seoul should stop following Washington,\" he said.")
+    assert actors_of(candidate_sentences(text), "stop following") == set()
+
+
+def test_korean_pronoun_speaker_inherits_across_sentences():
+    text = ("우 차관은 18일 브리핑에서 경제 상황을 설명했다.\n\n회견은 30분간 이어졌다.\n\n"
+            "그는 “중국이 보복에 나설 것이라고 단정하는 것은 바람직하지 않다”고 말했다.")
+    assert actors_of(candidate_sentences(text), "그는") == {"CN"}
+
+
+def test_first_person_speech_is_seouls_in_english():
+    text = ("President Lee Jae-myung delivers Liberation Day speech\n\n"
+            "President Lee Jae-myung gave a speech on Friday marking Liberation Day.\n\n"
+            "Japan is our neighbour with whom we share a future.\n\n"
+            "We will respond sternly to any provocation by North Korea.")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "We will respond sternly") == {"KP"}
+    assert actors_of(pairs, "our neighbour") == {"JP"}
+
+
+def test_first_person_transcript_is_seouls_in_korean():
+    text = ("[녹취] 대통령 기념사\n\n윤석열 대통령은 오늘 3·1절 기념사에서 한일 관계를 언급했습니다.\n\n"
+            "[윤석열 / 대통령]\n\n일본은 이제 우리와 협력하는 파트너로 바뀌었습니다.\n\n"
+            "북한의 도발에는 단호히 대응할 것입니다.")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "파트너로") == {"JP"}
+    assert actors_of(pairs, "단호히 대응") == {"KP"}
+
+
+def test_another_governments_words_about_seoul_give_no_candidate():
+    en = ("China's foreign ministry said on Monday that South Korea would bear the consequences of hosting THAAD.\n\n"
+          "Beijing urged Seoul to reverse the decision immediately.")
+    ko = ("중국 외교부는 한국 정부에 사드 배치 결정을 철회하라고 요구했다.\n\n"
+          "조선중앙통신은 남측이 미국에 굴종하고 있다고 비난했다.")
+    assert candidate_sentences(en) == []
+    assert candidate_sentences(ko) == []
+
+
+def test_related_headline_lists_give_no_candidate():
+    en = ("The foreign ministry welcomed the new visa rules on Tuesday.\n\n"
+          "More in Diplomacy\n\nSouth Korean president sends congratulations to Trump\n\n"
+          "Seoul condemns North Korea's ICBM launch")
+    ko = ("외교부는 이날 브리핑을 열었다.\n\n"
+          "☞ 정부, 中 반한 감정 확산에 우려 표명\n"
+          "☞ 정부 “북한 도발 강력 규탄”…한미 공조 강화\n")
+    assert candidate_sentences(en) == []
+    assert candidate_sentences(ko) == []
+
+
+def test_jung_as_during_or_middle_is_not_china():
+    assert actors_in("정부는 회의 중 입장을 밝혔다.") == []
+    assert actors_in("협상이 진행 중인 가운데 정부는 중간 점검을 했다.") == []
+    assert actors_in("중부 지방과 동북아 정세, 북쪽 지역, 9일 정부 발표") == []
+    assert actors_in("미·중 갈등 속에 한중 관계와 북·미 대화") == ["US", "CN", "KP"]
+
+
+def test_korean_names_with_particles_and_compounds():
+    assert actors_in("미국은 동맹이다") == ["US"]
+    assert actors_in("러시아와 북한의 협력") == ["RU", "KP"]
+    assert actors_in("한미일 정상은 북핵 위협에 공동 대응하기로 했다") == ["US", "JP", "KP"]
+    assert actors_in("한·러 관계와 남북 관계") == ["RU", "KP"]
+    assert actors_in("일본 측과 시진핑 주석, 푸틴 대통령") == ["JP", "CN", "RU"]
+
+
+def test_korean_sentences_keep_quotes_and_drop_nothing():
+    text = "외교부는 “깊은 유감이다. 즉각 철회하라”고 밝혔다. 정부는 “독도는 우리 땅이다.” 다음 문장입니다."
+    assert split_sentences(text) == ["외교부는 “깊은 유감이다. 즉각 철회하라”고 밝혔다.", "정부는 “독도는 우리 땅이다.”",
+                                     "다음 문장입니다."]
+
+
+def test_language_of():
+    assert language_of("The foreign ministry said.") == "en"
+    assert language_of("정부는 북한의 도발을 강력히 규탄했다. (Yonhap)") == "ko"
+    assert language_of("") is None
+
+
+def test_korean_dropped_subject_and_briefing_answers_continue_seouls_line():
+    text = ("문 대통령은 지난달 워싱턴에서 트럼프 대통령과 정상회담을 했다.\n\n"
+            "아베 신조 일본 총리와는 독일에서 만나 셔틀 외교를 되살리기로 합의했다.")
+    assert actors_of(candidate_sentences(text), "셔틀 외교") == {"JP"}
+    briefing = ("대변인 정례브리핑\n\n<질문> 일본이 올해도 ‘다케시마의 날’ 행사를 연다는데 외교부 입장이 있습니까?\n\n"
+                "<답변> 독도는 역사적·지리적·국제법적으로 분명한 우리 고유의 영토입니다.")
+    assert actors_of(candidate_sentences(briefing), "고유의 영토") == {"JP"}
+    assert actors_of(candidate_sentences(briefing), "다케시마") == set()  # the reporter's question is no stance
+
+
+def test_another_sides_quoted_we_in_a_seoul_speech_article_stays_theirs():
+    text = ("President Yoon Suk Yeol gave a speech on Friday on relations with Moscow.\n\n"
+            "Russian President Vladimir Putin said on Thursday that Seoul would regret arming Ukraine.\n\n"
+            "\"We will respond to any such step against Russia,\" he said.")
+    assert actors_of(candidate_sentences(text), "We will respond") == set()
