@@ -169,7 +169,10 @@ def fresh_model(model_dir: str) -> tuple[object, nn.Module]:
     import copy
 
     tokenizer, base = load_base(model_dir)
-    return tokenizer, copy.deepcopy(base)
+    # The copy shares the input embedding with the cached base: nothing adapts it (LoRA freezes it and merges only
+    # into Linears), and for multilingual-e5 it is 250k x 384 floats, 384 MB a copy would cost.
+    embedding = base.get_input_embeddings().weight
+    return tokenizer, copy.deepcopy(base, memo={id(embedding): embedding})
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
