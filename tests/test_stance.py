@@ -56,10 +56,10 @@ def test_bad_input_gives_no_judgment_and_a_reason_never_a_crash(model):
     cases = {
         "": "empty text",
         "\x00\x01\x02\xff" * 500: "not text",
-        "북한이 미사일을 발사했다. 정부는 강력히 규탄했다.": "language",
+        "La cancillería surcoreana condenó el lanzamiento de Corea del Norte.": "language",
     }
     for text, reason in cases.items():
-        lang = "ko" if "북한" in text else None
+        lang = "es" if "cancillería" in text else None
         v = model.judge_text(text, lang)
         assert v.judgments == [] and reason in v.reason
     big = ("Seoul said it would expand cooperation with Washington on supply chains. " * 20000)[:1_000_000]
@@ -67,3 +67,27 @@ def test_bad_input_gives_no_judgment_and_a_reason_never_a_crash(model):
     assert v.judgments and v.judgments[0].actor == "US"
     mixed = "Seoul said 北 and 日本 and Россия — ミサイル 🚀 " * 50
     assert model.judge_text(mixed).judgments is not None
+
+
+def test_a_korean_article_is_judged_with_its_evidence(model):
+    text = ("(서울=연합뉴스) 북한이 29일 동해상으로 탄도미사일 2발을 발사했다고 합동참모본부가 밝혔다.\n\n"
+            "정부는 이날 국가안전보장회의(NSC) 상임위원회를 열고 북한의 탄도미사일 발사를 강력히 규탄했다.\n\n"
+            "외교부 대변인은 \"북한의 도발에는 단호히 대응할 것\"이라고 말했다.")
+    verdict = model.judge_text(text, "ko")
+    kp = {j.actor: j for j in verdict.judgments}["KP"]
+    assert kp.stance == "confrontational" and kp.score < -0.3
+    assert any("규탄" in e or "단호히" in e for e in kp.evidence)
+    assert all(e in text for e in kp.evidence)
+
+
+def test_korean_cooperation_reads_cooperative(model):
+    text = ("이재명 대통령은 15일 광복절 경축사에서 \"일본은 함께 미래를 열어갈 중요한 이웃\"이라며 "
+            "한일 셔틀외교를 이어가고 협력을 확대하겠다고 말했다.")
+    jp = {j.actor: j for j in model.judge_text(text, "ko").judgments}["JP"]
+    assert jp.stance == "cooperative"
+
+
+def test_another_governments_words_about_seoul_give_no_korean_judgment(model):
+    text = ("중국 외교부 대변인은 30일 정례 브리핑에서 한국 정부가 사드 배치를 즉각 중단해야 한다고 주장했다. "
+            "조선중앙통신은 남측 당국을 강하게 비난했다.")
+    assert model.judge_text(text, "ko").judgments == []
