@@ -17,10 +17,10 @@ both included). `found` within 3 articles or 30 days, `late` after, `missed` wit
 is `false`, except an initial one. Bar: every change found, at most 1 false alarm per target per decade.
 
 Options: `--judgments FILE` re-scores a JSONL of per-article judgments (as `--save-judgments` writes) without the
-model; `--write-confusion` measures the classifier's per-article confusion on title + text and writes
-seeds/model/confusion.json; `--method`, `--false-alarms-per-year`, `--purity` try detector settings;
-`--oracle` replays the labels themselves as judgments (confidence 0.9), to see the detector apart from the
-classifier.
+model; `--write-confusion` measures the classifier's per-article confusion on title + text and the regimes' label mix,
+and writes seeds/model/confusion.json (`--write-regimes`: the label mix alone, no model); `--method`, `--false-alarms-per-year`, `--purity` try detector settings;
+`--oracle` replays the labels themselves as judgments (confidence 0.9, with an error profile that says so), to
+see the detector apart from the classifier.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from benchmarks.common import SHARED, machine
 from classifiers.actors import ACTORS
-from classifiers.confusion import STANCES, confusion_from_corpus, load_profile, write_profile
+from classifiers.confusion import STANCES, TRUE_LABELS, confusion_from_corpus, load_profile, write_profile
 from classifiers.shifts import DetectorConfig, Observation, Shift, detect
 
 CORPUS = SHARED / "corpus" / "stance-articles" / "articles.jsonl"
@@ -80,6 +80,24 @@ def true_changes(corpus: list[dict], actor: str, seed_stance: str) -> list[Chang
             if before != label:
                 out.append(Change(actor, before, label, seq[i][0], i, initial=current is None))
             current = label
+    return out
+
+
+def regime_label_counts(corpus: list[dict], seed: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Per regime stance: how many of the articles inside the targets' true regimes carry each label (none
+    included), from each target's first regime on. How mixed a regime's coverage is; the detector's P(label |
+    regime)."""
+    out = {r: {t: 0 for t in TRUE_LABELS} for r in STANCES}
+    for actor in ACTORS:
+        changes = true_changes(corpus, actor, seed.get(actor, "neutral"))
+        if not changes:
+            continue
+        for a in corpus:
+            label = a["labels"].get(actor)
+            d = date.fromisoformat(a["date"])
+            if label not in TRUE_LABELS or d < changes[0].start:
+                continue
+            out[[c.to_stance for c in changes if c.start <= d][-1]][label] += 1
     return out
 
 
@@ -134,7 +152,7 @@ def judge_through_pipeline(corpus: list[dict]) -> list[dict]:
     return rows
 
 
-def measure_confusion(corpus: list[dict]):
+def measure_confusion(corpus: list[dict], seed: dict[str, str]):
     """The shipped classifier's per-article confusion on title + "\\n\\n" + text, every labelled target."""
     from flows.pipeline import get_model, model_version
     from flows.settings import load_settings
@@ -153,7 +171,8 @@ def measure_confusion(corpus: list[dict]):
     profile = confusion_from_corpus(
         triples, source="../shared/corpus/stance-articles (title + text, every labelled target)",
         meta={"model": model_version(model), "labels": len(triples), "by_language": dict(by_lang),
-              "note": "Korean articles are refused by the English-only model: they count as no judgment"})
+              "note": "Korean articles are refused by the English-only model: they count as no judgment"},
+        regime_labels=regime_label_counts(corpus, seed))
     return profile
 
 
@@ -268,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judgments", type=Path, help="a JSONL of per-article judgments to re-score (no model)")
     ap.add_argument("--save-judgments", type=Path, help="write the pipeline's judgments here")
     ap.add_argument("--write-confusion", action="store_true", help="measure the confusion and write seeds/model/confusion.json")
+    ap.add_argument("--write-regimes", action="store_true",
+                    help="re-measure only the regimes' label mix in seeds/model/confusion.json (no model)")
     ap.add_argument("--oracle", action="store_true", help="replay the labels themselves as judgments")
     ap.add_argument("--method", default=None)
     ap.add_argument("--false-alarms-per-year", type=float, default=None)
@@ -284,11 +305,15 @@ def main(argv: list[str] | None = None) -> int:
     reference = meta.get("reference_profile", {})
     seed = {a: r.get("stance", "neutral") for a, r in reference.items()}
     if args.write_confusion:
-        profile = measure_confusion(corpus)
+        profile = measure_confusion(corpus, seed)
         path = write_profile(profile, settings.model_artifact)
         print(f"wrote {path}: {profile.meta.get('labels')} labels")
         for t, row in profile.counts().items():
             print(f"  true {t:<16}" + "  ".join(f"{j[:5]} {n:3d}" for j, n in row.items()))
+    if args.write_regimes:
+        kept = load_profile(settings.model_artifact)
+        path = write_profile(replace(kept, regime_labels=regime_label_counts(corpus, seed)), settings.model_artifact)
+        print(f"wrote the regimes' label mix into {path}: {regime_label_counts(corpus, seed)}")
     cfg = detector_config(settings)
     overrides = {k: v for k, v in (("method", args.method), ("false_alarms_per_year", args.false_alarms_per_year),
                                    ("regime_purity", args.purity)) if v is not None}
@@ -296,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     profile = load_profile(settings.model_artifact)
     if args.oracle:
         rows, what = oracle_rows(corpus), "the labels as judgments (oracle)"
+        # the detector told the truth about its input: a classifier that is always right, silent on `none`
+        profile = confusion_from_corpus(
+            [(label, label if label in STANCES else None, 0.9) for a in corpus for label in a["labels"].values()],
+            source="oracle: the corpus labels, as if judged without error", regime_labels=profile.regime_labels)
     elif args.judgments:
         rows = [json.loads(line) for line in args.judgments.read_text(encoding="utf-8").splitlines() if line.strip()]
         what = f"judgments from {args.judgments}"

@@ -1,8 +1,8 @@
 """`python -m benchmarks.shift_synthetic`: the shift detector on synthetic streams drawn from the classifier's
 measured error profile (seeds/model/confusion.json: per-article confusion and confidence on the stance corpus).
 
-Each article's true label is the regime's stance with the corpus's regime purity (else another stance or
-`none`), and its judged stance and confidence are a measured outcome for that label (classifiers.shifts.
+Each article's true label is drawn from the regime's label mix measured on the corpus's regimes
+(seeds/model/confusion.json `regime_labels`), and its judged stance and confidence are a measured outcome for that label (classifiers.shifts.
 synthetic_series). At 0.1, 1, 5 and 20 judged articles per target per day:
 
 - stable streams (each of the three stances, the seed reference equal to it): false alarms per target-year;
@@ -32,27 +32,27 @@ FLIPS = (("cooperative", "confrontational"), ("confrontational", "cooperative"))
 NEUTRAL_MOVES = (("cooperative", "neutral"), ("neutral", "confrontational"))
 
 
-def stable_false_alarms(profile, cfg: DetectorConfig, rate: float, years: float, purity: float, seed: int) -> tuple[int, float]:
+def stable_false_alarms(profile, stream_profile, cfg: DetectorConfig, rate: float, years: float, purity: float, seed: int) -> tuple[int, float]:
     """Alarms over `years` target-years of stable streams (split over the three stances)."""
     alarms, covered = 0, 0.0
     per = years / 3
     for k, stance in enumerate(STANCES):
         days = per * 365.25
-        obs = synthetic_series(profile, rate_per_day=rate, days=days, regimes=[(0, stance)], purity=purity,
+        obs = synthetic_series(stream_profile, rate_per_day=rate, days=days, regimes=[(0, stance)], purity=purity,
                                seed=seed * 31 + k)
         alarms += len(detect("XX", obs, SCORE[stance], cfg, profile))
         covered += per
     return alarms, covered
 
 
-def step_delays(profile, cfg: DetectorConfig, rate: float, moves, runs: int, purity: float, seed: int):
+def step_delays(profile, stream_profile, cfg: DetectorConfig, rate: float, moves, runs: int, purity: float, seed: int):
     """Per run: (found, delay days, delay articles) for a change after a warm-up of max(60 days, 40 articles)."""
     out = []
     warm = max(60.0, 40 / rate)
     horizon = warm + max(365.0, 60 / rate)
     for r in range(runs):
         a, b = moves[r % len(moves)]
-        obs = synthetic_series(profile, rate_per_day=rate, days=horizon, regimes=[(0, a), (warm, b)], purity=purity,
+        obs = synthetic_series(stream_profile, rate_per_day=rate, days=horizon, regimes=[(0, a), (warm, b)], purity=purity,
                                seed=seed * 1000 + r)
         change_day = START + timedelta(days=int(warm))
         shifts = [s for s in detect("XX", obs, SCORE[a], cfg, profile) if s.detected_at >= change_day and s.to_stance == b]
@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", default=None)
     ap.add_argument("--false-alarms-per-year", type=float, default=None)
     ap.add_argument("--purity", type=float, default=None, help="the detector's regime purity")
-    ap.add_argument("--stream-purity", type=float, default=None, help="the streams' purity (default: the detector's)")
+    ap.add_argument("--stream-purity", type=float, default=None,
+                    help="draw the streams with this share of a regime's articles labelled with its stance, the rest "
+                         "spread evenly (default: the regimes' label mix measured on the corpus)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
 
@@ -92,10 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = replace(cfg, **overrides)
     purity = args.stream_purity or cfg.regime_purity
     profile = load_profile(settings.model_artifact)
+    stream_profile = replace(profile, regime_labels=None) if args.stream_purity else profile
     runs = 30 if args.quick else 120
     print(f"# shift_synthetic ({machine()})")
-    print(f"method {cfg.method}, false_alarms_per_year {cfg.false_alarms_per_year}, detector purity "
-          f"{cfg.regime_purity}, stream purity {purity}; error profile: {profile.source}")
+    print(f"method {cfg.method}, false_alarms_per_year {cfg.false_alarms_per_year}; streams' regime mix: "
+          f"{'purity %s' % purity if args.stream_purity else 'measured'}; error profile: {profile.source}")
     print("| articles/target/day | target-years | false alarms | per target-year | full flips found | "
           "flip delay days (median / p90) | flip delay articles (median / p90) | neutral moves found | "
           "neutral delay days (median / p90) |")
@@ -103,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     figures = {}
     for rate in RATES:
         years = {0.1: 300.0, 1.0: 60.0, 5.0: 24.0, 20.0: 12.0}[rate] * (0.25 if args.quick else 1.0)
-        alarms, covered = stable_false_alarms(profile, cfg, rate, years, purity, args.seed)
-        flips = step_delays(profile, cfg, rate, FLIPS, runs, purity, args.seed)
-        neutral = step_delays(profile, cfg, rate, NEUTRAL_MOVES, runs, purity, args.seed + 7)
+        alarms, covered = stable_false_alarms(profile, stream_profile, cfg, rate, years, purity, args.seed)
+        flips = step_delays(profile, stream_profile, cfg, rate, FLIPS, runs, purity, args.seed)
+        neutral = step_delays(profile, stream_profile, cfg, rate, NEUTRAL_MOVES, runs, purity, args.seed + 7)
         fd = [d for ok, d, _ in flips if ok]
         fa = [n for ok, _, n in flips if ok]
         nd = [d for ok, d, _ in neutral if ok]

@@ -32,6 +32,9 @@ class ErrorProfile:
     bands: tuple[float, ...] = (0.6, 0.8, 1.0)
     prior: float = 1.0  # Dirichlet pseudo-count per cell, spread toward the pooled rates
     source: str = "default"
+    # How mixed a regime's articles are: counts of article labels (TRUE_LABELS) inside the true regimes of a
+    # labelled timeline, per regime stance. A property of the news, not of the model; None: not measured.
+    regime_labels: dict[str, dict[str, int]] | None = field(default=None, compare=False, hash=False)
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
     def band(self, confidence: float) -> int:
@@ -80,17 +83,34 @@ class ErrorProfile:
             out[t] = (sum(j in STANCES for j in rows) + 1) / (len(rows) + 2)
         return out
 
+    def regime_mix(self, purity: float) -> dict[str, dict[str, float]]:
+        """P(article label | regime stance): measured (one pseudo-count per cell) when the profile carries
+        regime_labels, else `purity` on the regime's own stance and the rest spread evenly."""
+        out = {}
+        for r in STANCES:
+            counts = (self.regime_labels or {}).get(r)
+            if counts:
+                total = sum(counts.get(t, 0) + 1 for t in TRUE_LABELS)
+                out[r] = {t: (counts.get(t, 0) + 1) / total for t in TRUE_LABELS}
+            else:
+                out[r] = {t: purity if t == r else (1 - purity) / (len(TRUE_LABELS) - 1) for t in TRUE_LABELS}
+        return out
+
     def draws(self, true: str) -> list[tuple[str, float]]:
         """The measured (judged stance or NO_JUDGMENT, confidence) outcomes for articles with this true label."""
         return [(j, c) for t, j, c in self.pairs if t == true]
 
     def as_json(self) -> dict:
-        return {"version": VERSION, "source": self.source, **self.meta, "bands": list(self.bands), "prior": self.prior,
-                "counts": self.counts(), "pairs": [[t, j, round(c, 3)] for t, j, c in self.pairs]}
+        out = {"version": VERSION, "source": self.source, **self.meta, "bands": list(self.bands), "prior": self.prior,
+               "counts": self.counts()}
+        if self.regime_labels:
+            out["regime_labels"] = self.regime_labels
+        out["pairs"] = [[t, j, round(c, 3)] for t, j, c in self.pairs]
+        return out
 
 
 def confusion_from_corpus(labelled: Iterable[tuple[str, str | None, float | None]], *, source: str,
-                          meta: dict | None = None) -> ErrorProfile:
+                          meta: dict | None = None, regime_labels: dict | None = None) -> ErrorProfile:
     """Build the profile from (true label, judged stance or None when the classifier gave no judgment,
     its confidence). The calibration calls this on its held-out predictions after a refit; the replay
     benchmark on the stance-articles corpus."""
@@ -102,7 +122,8 @@ def confusion_from_corpus(labelled: Iterable[tuple[str, str | None, float | None
             pairs.append((true, judged, float(conf or 0.0)))
         else:
             pairs.append((true, NO_JUDGMENT, 0.0))
-    return ErrorProfile(tuple(pairs), source=source, meta={"measured": date.today().isoformat(), **(meta or {})})
+    return ErrorProfile(tuple(pairs), source=source, meta={"measured": date.today().isoformat(), **(meta or {})},
+                        regime_labels=regime_labels)
 
 
 def write_profile(profile: ErrorProfile, model_dir: Path) -> Path:
@@ -131,8 +152,12 @@ def load_profile(model_dir: Path | None) -> ErrorProfile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         pairs = tuple((str(t), str(j), float(c)) for t, j, c in data["pairs"])
-        meta = {k: v for k, v in data.items() if k not in ("pairs", "counts", "bands", "prior", "source", "version")}
+        meta = {k: v for k, v in data.items()
+                if k not in ("pairs", "counts", "bands", "prior", "source", "version", "regime_labels")}
+        regimes = data.get("regime_labels")
+        if regimes is not None:
+            regimes = {str(r): {str(t): int(n) for t, n in row.items()} for r, row in regimes.items()}
         return ErrorProfile(pairs, bands=tuple(data.get("bands", (0.6, 0.8, 1.0))), prior=float(data.get("prior", 1.0)),
-                            source=str(data.get("source", path.name)), meta=meta)
+                            source=str(data.get("source", path.name)), meta=meta, regime_labels=regimes)
     except (OSError, ValueError, KeyError, TypeError):
         return default_profile()

@@ -9,7 +9,7 @@ The default method (`llr`) is a likelihood-ratio CUSUM whose threshold is stated
 - Each article's judged stance and confidence band is an observation whose likelihood under a regime (the true
   stance Seoul holds toward the actor) comes from the classifier's measured error profile
   (classifiers/confusion.py: P(judged, band | true label) on a labelled corpus) and from how mixed the articles of
-  one regime are (`regime_purity`: the share of a regime's articles whose own label is the regime's stance).
+  one regime are (P(article label | regime), measured on the corpus's regimes; `regime_purity` when unmeasured).
 - For each alternative regime S the statistic W_S = max(0, W_S + log P(obs | S) / P(obs | R)) runs; a CUSUM on
   log-likelihood ratios has an in-control run length of at least e^h articles (Lorden), so two alternatives
   false-alarm at most 2 e^-h per article. At the stream's own rate lambda (articles per target per year,
@@ -88,8 +88,8 @@ class Shift:
 @dataclass(frozen=True)
 class DetectorConfig:
     method: str = "llr"  # "llr" (time-stated likelihood-ratio CUSUM) or "score-cusum" (the earlier method)
-    false_alarms_per_year: float = 0.1  # per target, at the stream's own article rate (llr)
-    regime_purity: float = 0.7  # share of a regime's articles whose own label is the regime's stance (llr)
+    false_alarms_per_year: float = 1.0  # per target, at the stream's own article rate (llr)
+    regime_purity: float = 0.65  # share of a regime's articles whose own label is the regime's stance (llr)
     rate_window: int = 20  # articles before each one from which its stream's rate is estimated (llr)
     k: float = 0.5  # score-cusum: allowance, in standard deviations
     h: float = 5.0  # score-cusum: threshold; in-control run length >= 400 articles (see simulate_run_length)
@@ -102,8 +102,9 @@ class DetectorConfig:
 class LikelihoodModel:
     """log P(observation | regime) for the three regimes, from the error profile and the regime purity.
 
-    An article in regime R has its own true label T with P(T | R) = purity for T = R, the rest spread evenly
-    over the other stances and `none`; the classifier then judges it (or not) with the measured rates. Only
+    An article in regime R has its own true label T with P(T | R) as measured on the corpus's regimes (or, when
+    the profile carries none, `purity` for T = R and the rest spread evenly over the other labels); the
+    classifier then judges it (or not) with the measured rates. Only
     judged articles reach the detector, so the likelihood is conditional on a judgment being made."""
 
     def __init__(self, profile: ErrorProfile, purity: float):
@@ -111,8 +112,9 @@ class LikelihoodModel:
         p_obs = profile.judged_given_true()
         judged = profile.judged_rate()
         self.log_p: dict[str, dict[tuple[str, int], float]] = {}
+        self.mix = profile.regime_mix(purity)
         for regime in STANCES:
-            mix = {t: purity if t == regime else (1 - purity) / (len(TRUE_LABELS) - 1) for t in TRUE_LABELS}
+            mix = self.mix[regime]
             weights = {t: mix[t] * judged[t] for t in TRUE_LABELS}
             total = sum(weights.values())
             cells = p_obs[STANCES[0]].keys()
@@ -282,12 +284,13 @@ def synthetic_series(profile: ErrorProfile, *, rate_per_day: float, days: float,
     """A stream of judged articles drawn from the classifier's measured error profile.
 
     Articles arrive as a Poisson process at `rate_per_day` (judged articles toward one target); `regimes` is
-    [(day it starts, stance), ...] from day 0. Each article has its own true label (the regime's stance with
-    probability `purity`, else another stance or `none`, as in LikelihoodModel), and its judged stance and
-    confidence are one of the measured outcomes for that true label."""
+    [(day it starts, stance), ...] from day 0. Each article has its own true label, drawn from the regime's
+    measured mix (or `purity`, as in LikelihoodModel), and its judged stance and confidence are one of the
+    measured outcomes for that true label."""
     rng = random.Random(seed)
     judged_draws = {t: [(j, c) for j, c in profile.draws(t) if j in STANCES] for t in TRUE_LABELS}
     rate = profile.judged_rate()
+    mix = profile.regime_mix(purity)
     out: list[Observation] = []
     t, i = 0.0, 0
     while True:
@@ -296,7 +299,7 @@ def synthetic_series(profile: ErrorProfile, *, rate_per_day: float, days: float,
             return out
         regime = [s for d, s in regimes if d <= t][-1]
         labels = [x for x in TRUE_LABELS if judged_draws[x]]
-        weights = [(purity if x == regime else (1 - purity) / (len(TRUE_LABELS) - 1)) * rate[x] for x in labels]
+        weights = [mix[regime][x] * rate[x] for x in labels]
         true = rng.choices(labels, weights)[0]
         stance, conf = rng.choice(judged_draws[true])
         score = conf if stance == "cooperative" else -conf if stance == "confrontational" else 0.0
