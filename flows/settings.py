@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     historical_after_days: int = 14  # a shift confirmed by older articles is recorded but not sent
     # shift detection (classifiers/shifts.py; README "Shift detection")
     shift_method: Literal["llr", "score-cusum"] = "llr"
-    shift_false_alarms_per_year: float = Field(default=1.0, gt=0)  # per target, at the stream's own rate
+    shift_false_alarms_per_year: float = Field(default=0.5, gt=0)  # per target, at the stream's own rate
     shift_regime_purity: float = Field(default=0.65, gt=0.25, lt=1)
     shift_rate_window: int = Field(default=20, ge=2)  # articles the stream's rate is estimated from
     shift_min_articles: int = Field(default=2, ge=1)
