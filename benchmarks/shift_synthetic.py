@@ -49,7 +49,7 @@ def step_delays(profile, stream_profile, cfg: DetectorConfig, rate: float, moves
     """Per run: (found, delay days, delay articles) for a change after a warm-up of max(60 days, 40 articles)."""
     out = []
     warm = max(60.0, 40 / rate)
-    horizon = warm + max(365.0, 60 / rate)
+    horizon = warm + max(30.0, 100 / rate)  # long enough for the slowest moves at each rate
     for r in range(runs):
         a, b = moves[r % len(moves)]
         obs = synthetic_series(stream_profile, rate_per_day=rate, days=horizon, regimes=[(0, a), (warm, b)], purity=purity,

@@ -126,6 +126,10 @@ class LikelihoodModel:
         cell = (obs.stance, self.profile.band(obs.confidence))
         return self.log_p[new][cell] - self.log_p[ref][cell]
 
+    def loglik(self, observations: list[Observation], regime: str) -> float:
+        return sum(self.log_p[regime][(o.stance, self.profile.band(o.confidence))] for o in observations
+                   if o.stance in STANCES)
+
     def drift(self, true: str, new: str, ref: str) -> float:
         """Expected log-likelihood ratio per article when the truth is `true` (KL divergence when true == new)."""
         p = self.log_p[true]
@@ -159,6 +163,7 @@ def detect(actor: str, series: list[Observation], reference: float, cfg: Detecto
     ref_stance, ref_score = stance_of(reference), reference
     sides = {s: _Side() for s in STANCES if s != ref_stance}
     cooldown_until: date | None = None
+    last_direction = 0
     days: list[date] = []
     for obs in series:
         days.append(obs.published)
@@ -171,17 +176,30 @@ def detect(actor: str, series: list[Observation], reference: float, cfg: Detecto
         for new, side in sides.items():
             if side.s <= h or not _diverse(side.members, cfg.min_articles):
                 continue
-            if cooldown_until and obs.published < cooldown_until:
-                side.s, side.members = 0.0, []
+            if cooldown_until and obs.published < cooldown_until and _direction(ref_stance, new) != last_direction:
+                side.s, side.members = 0.0, []  # a reversal inside the cool-down: flapping, not a shift
                 continue
+            # which new regime: the one that explains the articles since the change best (a flip seen first
+            # through its neutral-looking articles is still reported as the flip)
+            best = max(sides, key=lambda c: (model.loglik(side.members, c), c == new))
+            statistic = sum(model.llr(m, best, ref_stance) for m in side.members)
+            new, side = best, _Side(statistic, side.members)
             new_score = sum(m.score for m in side.members) / len(side.members)
             shifts.append(_shift(actor, ref_stance, ref_score, new, new_score, side.members, cfg,
                                  statistic=side.s, threshold=h, rate=rate))
             cooldown_until = obs.published + timedelta(days=cfg.cooldown_days)
+            last_direction = _direction(ref_stance, new)
             ref_stance, ref_score = new, new_score
             sides = {s: _Side() for s in STANCES if s != ref_stance}
             break
     return shifts
+
+
+def _direction(before: str, after: str) -> int:
+    """+1 toward cooperation, -1 toward confrontation. Inside the cool-down a shift that goes on in the same
+    direction (confrontational -> neutral, then neutral -> cooperative) is let through: it completes a move."""
+    order = {"confrontational": -1, "neutral": 0, "cooperative": 1}
+    return (order[after] > order[before]) - (order[after] < order[before])
 
 
 @dataclass
