@@ -97,8 +97,8 @@ def test_one_outlier_article_never_alerts():
 
 # -- step changes ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rate,warm,max_days,max_articles", [(20.0, 60, 3, None), (0.1, 730, None, 12)],
-                         ids=["dense-within-3-days", "sparse-within-12-articles"])
+@pytest.mark.parametrize("rate,warm,max_days,max_articles", [(20.0, 60, 3, None), (0.1, 730, None, 18)],
+                         ids=["dense-within-3-days", "sparse-within-18-articles"])
 def test_a_full_flip_is_found_within_the_stated_delay(rate, warm, max_days, max_articles):
     for seed, (a, b) in enumerate([("cooperative", "confrontational"), ("confrontational", "cooperative")] * 2):
         obs = stream(rate, warm + 365, [(0, a), (warm, b)], seed=seed)
