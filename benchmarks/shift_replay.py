@@ -336,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     outcomes, false = score(corpus, shifts, seed)
     print(f"# shift_replay ({machine()})")
     print(f"corpus {len(corpus)} articles; {len(rows)} judgments replayed ({what}); method {cfg.method}, "
-          f"false_alarms_per_year {cfg.false_alarms_per_year}, purity {cfg.regime_purity}; error profile: "
+          f"false_alarms_per_year {cfg.false_alarms_per_year}, regime mix "
+          f"{'measured' if profile.regime_labels else 'purity %s' % cfg.regime_purity}; error profile: "
           f"{profile.source}; corpus regime purity {regime_purity(corpus, seed):.2f}")
     figures = print_table(corpus, outcomes, false, shifts, what)
     print("shift_replay: " + " ".join(f"{k}={v}" for k, v in figures.items()))

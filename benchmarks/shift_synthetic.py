@@ -16,7 +16,6 @@ most 1 false alarm per target per decade. `--quick` runs fewer streams; `--metho
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from dataclasses import replace
 from datetime import date, timedelta
