@@ -10,6 +10,7 @@ from alerts.deliver import Channel
 from alerts.outbox import DeliveryReport, deliver_due
 from classifiers.actors import ACTORS
 from classifiers.relevance import relevance
+from classifiers.confusion import load_profile
 from classifiers.shifts import DetectorConfig, Shift, detect
 from classifiers.stance import StanceModel
 from extractors.article import DUPLICATE, IRRELEVANT, OK, UNSUPPORTED_LANGUAGE, Article
@@ -147,12 +148,23 @@ def process_articles(store: repo.Store, model: StanceModel, articles: list[Artic
     return persist(store, screened, verdicts, origin=origin, version=model_version(model))
 
 
+def detector_config(settings: Settings) -> DetectorConfig:
+    return DetectorConfig(
+        method=settings.shift_method, false_alarms_per_year=settings.shift_false_alarms_per_year,
+        regime_purity=settings.shift_regime_purity, rate_window=settings.shift_rate_window,
+        min_articles=settings.shift_min_articles, cooldown_days=settings.shift_cooldown_days,
+        k=settings.cusum_k, h=settings.cusum_h, sigma=settings.score_sigma)
+
+
 def detect_shifts(store: repo.Store, settings: Settings, reference: dict[str, dict]) -> list[Shift]:
-    cfg = DetectorConfig(k=settings.cusum_k, h=settings.cusum_h, sigma=settings.score_sigma)
+    """Every actor's shifts over its whole stored series: a pure function of the stored judgments, so a backfill
+    and the daily runs that stored the same articles find the same shifts (alerts are keyed, never repeated)."""
+    cfg = detector_config(settings)
+    profile = load_profile(settings.model_artifact)  # the classifier's measured confusion (or a default)
     shifts: list[Shift] = []
     for actor in ACTORS:
         ref = reference.get(actor, {}).get("score", 0.0)
-        shifts += detect(actor, repo.series(store, actor), ref, cfg)
+        shifts += detect(actor, repo.series(store, actor), ref, cfg, profile)
     return shifts
 
 

@@ -39,9 +39,16 @@ class Settings(BaseSettings):
     schedule_cron: str = "0 7 * * *"
     schedule_timezone: str = "Asia/Seoul"
     historical_after_days: int = 14  # a shift confirmed by older articles is recorded but not sent
-    cusum_h: float = 5.0
-    cusum_k: float = 0.5
-    score_sigma: float = 0.5
+    # shift detection (classifiers/shifts.py; README "Shift detection")
+    shift_method: Literal["llr", "score-cusum"] = "llr"
+    shift_false_alarms_per_year: float = Field(default=0.5, gt=0)  # per target, at the stream's own rate
+    shift_regime_purity: float = Field(default=0.65, gt=0.25, lt=1)
+    shift_rate_window: int = Field(default=20, ge=2)  # articles the stream's rate is estimated from
+    shift_min_articles: int = Field(default=2, ge=1)
+    shift_cooldown_days: int = Field(default=7, ge=0)
+    cusum_h: float = 5.0  # score-cusum only
+    cusum_k: float = 0.5  # score-cusum only
+    score_sigma: float = 0.5  # score-cusum only
 
     @field_validator("alert_urls", mode="before")
     @classmethod

@@ -37,6 +37,8 @@ def timeline_png(obs, reference: float | None, shifts, title: str) -> bytes:
         if reference is not None:
             ax.axhline(reference, color="#495057", ls="--", lw=1, label="seed reference")
         for sh in shifts:
+            if sh.first_date < sh.detected_at:  # the articles that moved it, from the first to the confirming one
+                ax.axvspan(sh.first_date, sh.detected_at, color="#e67700", alpha=0.12, lw=0)
             ax.axvline(sh.detected_at, color="#e67700", lw=1.2)
             ax.annotate(f"{sh.from_stance} -> {sh.to_stance}", (sh.detected_at, 0.92), fontsize=8, color="#e67700",
                         rotation=0, ha="left", va="top", xytext=(3, 0), textcoords="offset points")
@@ -138,7 +140,7 @@ def write_report(store: repo.Store, out_dir: Path, reference: dict) -> Path:
         parts.append(f"<section class=actor id=actor-{actor}><h3>{esc(ACTOR_NAMES[actor])}</h3>"
                      f"<img alt='timeline of Seoul's stance toward {esc(ACTOR_NAMES[actor])}' src='data:image/png;base64,{data}'>"
                      f"<p class=muted>{len(obs)} judged articles; dots are articles (size: confidence), the band is "
-                     f"one standard error around the weekly mean, orange lines are detected shifts.</p>{_caption(obs)}</section>")
+                     f"one standard error around the weekly mean, orange lines are detected shifts (the shaded span runs from the first article that moved it to the one that confirmed it).</p>{_caption(obs)}</section>")
     parts.append("<h2>Alerts</h2>")
     if not alerts:
         parts.append("<p class=muted>No shift detected.</p>")
