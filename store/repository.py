@@ -55,15 +55,18 @@ def now() -> datetime:
 
 
 def mask_url(url: str) -> str:
-    """The store's URL for messages: a SQLite URL in full (a path, no secret), any other through the one masking
-    function (extractors.redact), which copes with URLs that do not parse."""
+    """The store's URL for messages, password hidden. SQLAlchemy renders it when its reading is unambiguous (one
+    `@` at most, in the host part); anything else (no scheme, an unencoded `@` or `/` in the password) goes
+    through the one masking function (extractors.redact), which copes with URLs that do not parse."""
     from extractors.redact import mask_url as masked
 
-    try:
-        if make_url(url).get_backend_name() == "sqlite":
+    _, sep, rest = str(url).partition("://")
+    authority = rest.split("/", 1)[0]
+    if sep and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
+        try:
             return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        pass
+        except Exception:
+            pass
     return masked(url)
 
 
