@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import apprise
 
 from alerts.render import html_body, slack_body, subject, text_body
 from classifiers.shifts import Shift
+from extractors.redact import mask_url
+from extractors.redact import scrub as _scrub
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,8 @@ class BadAlertURL(ValueError):
 @dataclass(frozen=True)
 class Channel:
     key: str  # stable name stored with each delivery: schema and a hash of the URL, never the URL itself
-    url: str
-    masked: str
+    url: str = field(repr=False)  # holds the channel's password or token
+    masked: str = ""
 
     @property
     def schema(self) -> str:
@@ -41,10 +43,12 @@ def channel_key(url: str) -> str:
     return f"{schema}:{hashlib.sha256(url.encode()).hexdigest()[:8]}"
 
 
-def parse_channels(urls: list[str]) -> list[Channel]:
-    """Check every apprise URL at start-up; a bad one is named (masked) in the error, not at the first alert."""
+def parse_channels(urls) -> list[Channel]:
+    """Check every apprise URL at start-up; a bad one is named (masked) in the error, not at the first alert.
+    `urls`: strings or SecretStr (as Settings holds them)."""
     out = []
-    for i, url in enumerate(u.strip() for u in urls if u and u.strip()):
+    plain = (u.get_secret_value() if hasattr(u, "get_secret_value") else u for u in urls)
+    for i, url in enumerate(u.strip() for u in plain if u and u.strip()):
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
         if plugin is None:
             raise BadAlertURL(f"alert URL #{i + 1} ({mask(url)}) is not a URL apprise can send to")
@@ -53,10 +57,8 @@ def parse_channels(urls: list[str]) -> list[Channel]:
 
 
 def mask(url: str) -> str:
-    """A URL with everything after the scheme's host part hidden: safe for logs and errors."""
-    schema, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split("?", 1)[0]
-    return f"{schema}://{'***@' if '@' in rest.split('/', 1)[0] else ''}{host}/***"
+    """A URL with everything but its scheme and host hidden: safe for logs and errors (one function for all)."""
+    return mask_url(url)
 
 
 def send(channel: Channel, sh: Shift, *, historical: bool = False) -> str | None:
@@ -85,16 +87,4 @@ def send(channel: Channel, sh: Shift, *, historical: bool = False) -> str | None
 
 def scrub(text: str, url: str) -> str:
     """Remove every secret-looking part of the URL (passwords, tokens, path segments) from a message."""
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(url)
-    secrets = {parts.password or "", unquote(parts.password or "")}
-    secrets.update(seg for seg in parts.path.split("/") if len(seg) >= 6)
-    for kv in parts.query.split("&"):
-        k, _, v = kv.partition("=")
-        if k.lower() in ("pass", "password", "token", "key", "secret", "apikey") and v:
-            secrets.update({v, unquote(v)})
-    for s in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(s, "***")
-    return text
-
+    return _scrub(text, url)

@@ -47,26 +47,39 @@ def html_body(sh: Shift, *, historical: bool = False) -> str:
 
 
 def slack_body(sh: Shift, *, historical: bool = False) -> str:
-    lines = [f"*{_mrkdwn(subject(sh))}*", _mrkdwn(summary_line(sh))]
+    """Slack mrkdwn, written for apprise's Slack plugin, which entity-escapes &, < and > itself (so kstance does
+    not: once is right) and then turns `!word>`, `@word>`, `!word|...>`, `@word|...>` and `https://...>` back
+    into live Slack tokens. Article text is neutralised before it gets there (_slack_text), and hrefs carry
+    no `!` or `@`, so no title or sentence can become a mention, a channel ping or a link."""
+    lines = [f"*{subject(sh)}*", summary_line(sh)]
     if historical:
         lines.append("_Historical: found while replaying an archive._")
     for e in sh.evidence:
-        lines.append(f"> {_mrkdwn(e.sentence)}")
-        lines.append(f"<{_slack_href(e.url)}|{_mrkdwn(e.title or 'article')}> ({e.published})")
+        lines.append(f"> {_slack_text(e.sentence)}")
+        lines.append(f"<{_slack_href(e.url)}|{_slack_text(e.title or 'article')}> ({e.published})")
     return "\n".join(lines)
 
 
 def _plain(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line of untrusted text for plain-text channels, with @mentions (@everyone, @here, @channel, @all,
+    @user) defused by a zero-width space: Discord, Mattermost, Teams and others read them in plain text too."""
+    return re.sub(r"@(?=\w)", "@\u200b", " ".join(str(text).split()))
 
 
 def _slack_href(url: str) -> str:
     url = safe_link(url)
-    return url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    for ch, enc in (("|", "%7C"), (">", "%3E"), ("<", "%3C"), (" ", "%20"), ("@", "%40"), ("!", "%21")):
+        url = url.replace(ch, enc)
+    return url
 
 
-def _mrkdwn(text: str) -> str:
-    """Slack's mrkdwn escaping: &, < and > become entities (so no <!channel>, <@U..> or <url|label> can be
-    formed), and bare @channel/@here/@everyone are defused with a zero-width joiner."""
-    text = _plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"@(channel|here|everyone)\b", "@\u200b\\1", text, flags=re.I)
+# Slack's mrkdwn has no escape character: the characters that open a token or a format in untrusted text are
+# swapped for their full-width forms, which read the same and which neither Slack nor apprise parses.
+_SLACK_NEUTRAL = str.maketrans({"!": "\uff01", "@": "\uff20", "<": "\uff1c", ">": "\uff1e", "|": "\uff5c",
+                                "*": "\uff0a", "_": "\uff3f", "~": "\uff5e", "`": "\uff40"})
+
+
+def _slack_text(text: str) -> str:
+    """Untrusted text (a headline, an evidence sentence) made inert for Slack and for apprise's Slack plugin."""
+    text = " ".join(str(text).split()).translate(_SLACK_NEUTRAL)
+    return re.sub(r"(?i)(https?|mailto|ftp|file):(?=//)", "\\1:\u2060", text)  # no bare URL to link or to rewrite

@@ -18,8 +18,9 @@ from extractors.urls import RefusedURL, canonical_url
 
 
 class RobotsRules:
-    """robots.txt per host, fetched once per run with the same client and rules as everything else.
-    An unreachable or missing robots.txt allows everything (the common convention); a 401/403 denies all."""
+    """robots.txt per host, fetched once per run with the same client and rules as everything else, read by
+    protego as RFC 9309 says (the longest matching rule wins, `*` and `$` wildcards). An unreachable or missing
+    robots.txt allows everything (the common convention); a 401/403 denies all."""
 
     def __init__(self, user_agent: str = "kstance"):
         self.user_agent = user_agent
@@ -27,26 +28,22 @@ class RobotsRules:
         self._lock = threading.Lock()
 
     def allowed(self, url: str, client: httpx.Client, *, allow_private: bool, timeout: float) -> bool:
-        from urllib.robotparser import RobotFileParser
+        from protego import Protego
 
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             parser = self._parsers.get(origin)
         if parser is None:
-            parser = RobotFileParser()
             try:
                 r = get(origin + "/robots.txt", client=client, allow_private=allow_private, timeout=timeout,
                         max_bytes=512 * 1024)
-                parser.parse(r.body.decode("utf-8", "replace").splitlines())
+                parser = Protego.parse(r.body.decode("utf-8", "replace"))
             except FetchError as exc:
-                if str(exc) in ("HTTP 401", "HTTP 403"):
-                    parser.disallow_all = True
-                else:
-                    parser.allow_all = True
+                parser = Protego.parse("User-agent: *\nDisallow: /\n" if str(exc) in ("HTTP 401", "HTTP 403") else "")
             with self._lock:
                 self._parsers[origin] = parser
-        return parser.can_fetch(self.user_agent, url)
+        return parser.can_fetch(url, self.user_agent)
 
 
 class HostPacer:
@@ -112,17 +109,19 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
                     continue
                 pacer.wait(entry.url)
                 r = get(entry.url, client=client, allow_private=allow_private, timeout=timeout)
+                if "html" in r.content_type or not r.content_type:
+                    art = extract_article(r.body, entry.url, canonical=canonical, title=entry.title or None,
+                                          published=entry.published, source=outlet or None, fetched_at=fetched)
+                else:
+                    art = article_from_text(r.body.decode("utf-8", "replace"), entry.url, canonical=canonical,
+                                            title=entry.title, published=entry.published, source=outlet)
             except (FetchError, RefusedURL) as exc:
-                out.articles.append(Article(url=canonical, original_url=entry.url, title=entry.title, text="",
-                                            published=None, source=outlet, status=UNEXTRACTABLE,
-                                            reason=f"page not fetched: {exc}", fetched_at=fetched))
-                continue
-            if "html" in r.content_type or not r.content_type:
-                art = extract_article(r.body, entry.url, canonical=canonical, title=entry.title or None,
-                                      published=entry.published, source=outlet or None, fetched_at=fetched)
-            else:
-                art = article_from_text(r.body.decode("utf-8", "replace"), entry.url, canonical=canonical,
-                                        title=entry.title, published=entry.published, source=outlet)
+                art = Article(url=canonical, original_url=entry.url, title=entry.title, text="", published=None,
+                              source=outlet, status=UNEXTRACTABLE, reason=f"page not fetched: {exc}", fetched_at=fetched)
+            except Exception as exc:  # one item's trouble is that item's, never its feed's
+                art = Article(url=canonical, original_url=entry.url, title=entry.title, text="", published=None,
+                              source=outlet, status=UNEXTRACTABLE,
+                              reason=f"page not fetched: {type(exc).__name__}: {str(exc)[:160]}", fetched_at=fetched)
             out.articles.append(art)
         return out
     finally:

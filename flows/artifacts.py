@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import re
 
+from extractors.urls import safe_link
 from store import repository as repo
 
 log = logging.getLogger(__name__)
@@ -25,19 +27,40 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _md_link(url: str) -> str:
+    """A link target for markdown: http(s) only (anything else becomes #), with the characters that would end
+    the target or open markup percent-encoded."""
+    url = safe_link(str(url))
+    for ch, enc in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), ("[", "%5B"), ("]", "%5D"),
+                    ('"', "%22"), ("\\", "%5C"), ("`", "%60")):
+        url = url.replace(ch, enc)
+    return url
+
+
+def _md_text(text: str) -> str:
+    """Untrusted text inside a markdown link or list: markdown's punctuation backslash-escaped, HTML made text."""
+    return _cell(re.sub(r"([\\`*_{}\[\]()#+!~])", r"\\\1", str(text)))
+
+
+def monitor_markdown(store: repo.Store, reference: dict, new_articles, new_total: int, new_alerts: list[str]) -> str:
+    md = ["# kstance: stance per actor", "", stance_markdown(store, reference), "",
+          f"## New articles ({new_total})", ""]
+    md += [f"- [{_md_text(a.title or a.url)}]({_md_link(a.url)}) ({a.published or 'no date'}, {a.status})"
+           for a in new_articles[:100]]
+    md += ["", f"## New alerts ({len(new_alerts)})", ""]
+    for a, d in repo.alerts(store):
+        if a.id in set(new_alerts):
+            md.append(f"- {a.actor}: {a.from_stance} -> {a.to_stance} on {a.detected_at} "
+                      f"(confidence {a.confidence:.2f}; deliveries: {', '.join(f'{x.channel} {x.state}' for x in d) or 'none'})")
+    return "\n".join(md)
+
+
 def publish_monitor(store: repo.Store, reference: dict, new_articles, new_total: int, new_alerts: list[str], report) -> None:
     try:
         from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
-        md = ["# kstance: stance per actor", "", stance_markdown(store, reference), "",
-              f"## New articles ({new_total})", ""]
-        md += [f"- [{_cell(a.title or a.url)}]({a.url}) ({a.published or 'no date'}, {a.status})" for a in new_articles[:100]]
-        md += ["", f"## New alerts ({len(new_alerts)})", ""]
-        for a, d in repo.alerts(store):
-            if a.id in set(new_alerts):
-                md.append(f"- {a.actor}: {a.from_stance} -> {a.to_stance} on {a.detected_at} "
-                          f"(confidence {a.confidence:.2f}; deliveries: {', '.join(f'{x.channel} {x.state}' for x in d) or 'none'})")
-        create_markdown_artifact("\n".join(md), key="kstance-monitor", description="Seoul's stance per actor")
+        md = monitor_markdown(store, reference, new_articles, new_total, new_alerts)
+        create_markdown_artifact(md, key="kstance-monitor", description="Seoul's stance per actor")
         create_link_artifact(report.resolve().as_uri(), link_text="kstance report", key="kstance-report")
     except Exception as exc:  # artifacts are a view; never fail a run over them
         log.warning("could not publish artifacts: %s", exc)

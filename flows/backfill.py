@@ -15,7 +15,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from alerts.deliver import parse_channels
-from extractors.archives import ArchiveProblem, archive_kind, read_archive
+from extractors.archives import ArchiveProblem, archive_kind, bounded_lines, read_archive
 from extractors.article import Article
 from flows import artifacts
 from flows.pipeline import (
@@ -52,6 +52,7 @@ def _batches(sources: list[str], since: date | None, until: date | None, summary
 def estimate_items(sources: list[str]) -> int | None:
     """How many records the sources hold, where that is cheap to know (JSONL lines, folder files); None for WARC."""
     import gzip
+    import zlib
 
     total = 0
     for src in sources:
@@ -64,9 +65,9 @@ def estimate_items(sources: list[str]) -> int | None:
             continue
         opener = gzip.open if p.name.endswith(".gz") else open
         try:
-            with opener(p, "rb") as fh:
-                total += sum(1 for line in fh if line.strip())
-        except (OSError, EOFError):
+            with opener(p, "rb") as fh:  # line by line with a size limit: a 200 MB line is never held whole
+                total += sum(1 for _, line, _ in bounded_lines(fh, 1 << 16) if line is None or line.strip())
+        except (OSError, EOFError, zlib.error):
             return None
     return total
 

@@ -39,8 +39,38 @@ def _console():
 
     from rich.console import Console
 
+    class InertConsole(Console):
+        """Every string printed is untrusted text (titles, evidence, errors, file names): markup and emoji codes
+        are off and control characters removed, so `[/]`, `[link=...]` or an ESC sequence prints as inert text."""
+
+        def print(self, *objects, **kwargs):
+            super().print(*(inert(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
     # piped into a log (make demo | tee, CI), rich would assume 80 columns and fold the tables
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 132)
+    return InertConsole(highlight=False, soft_wrap=False, markup=False, emoji=False,
+                        width=None if sys.stdout.isatty() else 132)
+
+
+# C0 and C1 control characters, DEL, and the bidirectional overrides (which reorder what the terminal shows);
+# newlines and tabs become spaces
+_INERT = {c: None for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F),
+                            *range(0x2066, 0x206A)]}
+_INERT.update({0x09: " ", 0x0A: " ", 0x0D: " "})
+_JSON_C1 = {c: f"\\u{c:04x}" for c in [0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, 0x200E, 0x200F,
+                                        *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def inert(text: str, keep_newlines: bool = True) -> str:
+    """Untrusted text made safe for a terminal: control characters removed (newlines kept, if asked)."""
+    text = str(text)
+    if keep_newlines:
+        return "\n".join(line.translate(_INERT) for line in text.split("\n"))
+    return text.translate(_INERT)
+
+
+def _jsonl(rec: dict) -> str:
+    """One JSON line for stdout: JSON escapes C0 controls itself; C1 controls and bidi overrides are escaped too."""
+    return json.dumps(rec, ensure_ascii=False).translate(_JSON_C1)
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -83,9 +113,9 @@ def classify(paths: list[Path] = typer.Argument(..., help=".txt, .html or .json 
     for p, art, v in zip(paths, articles, verdicts):
         if format == "jsonl":
             for j in v.judgments:
-                print(json.dumps({"input": str(p), **j.as_dict()}, ensure_ascii=False))
+                print(_jsonl({"input": str(p), **j.as_dict()}))
             continue
-        console.print(f"[bold]{p}[/bold]" + (f"  ({v.reason})" if not v.judgments else ""))
+        console.print(f"{p}" + (f"  ({v.reason})" if not v.judgments else ""), style="bold")
         for j in v.judgments:
             console.print(f"  {j.actor}  {j.stance:<15} score {j.score:+.2f}  confidence {j.confidence:.2f}")
             for e in j.evidence[:2]:
@@ -206,7 +236,7 @@ def alerts(format: str = typer.Option("text", "--format", help="text or jsonl"))
     for a, dels in rows:
         rec = alert_record(a, dels)
         if format == "jsonl":
-            print(json.dumps(rec, ensure_ascii=False))
+            print(_jsonl(rec))
         else:
             c.print(f"{rec['detected_at']}  {rec['actor']}  {rec['from']} -> {rec['to']}  magnitude {rec['magnitude']:.2f}"
                     f"  confidence {rec['confidence']:.2f}{'  (historical)' if rec['historical'] else ''}  "
@@ -401,7 +431,7 @@ def _die(message: str, code: int, debug: bool = False) -> None:
         import traceback
 
         traceback.print_exc()
-    print(f"kstance: error: {message}", file=sys.stderr)
+    print(f"kstance: error: {inert(message, keep_newlines=False)}", file=sys.stderr)
     sys.stdout.flush()
     os._exit(code) if code == 130 else sys.exit(code)
 

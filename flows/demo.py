@@ -138,7 +138,7 @@ def run_demo(console) -> None:
     print_stance_table(console, settings)
     from flows.cli import alerts as show_alerts
 
-    console.print("\n[bold]Alerts[/bold]")
+    console.print("\nAlerts", style="bold")
     show_alerts(format="text")
     console.print(f"\nreport: {(settings.home / 'report' / 'index.html').resolve()}")
 
@@ -156,8 +156,10 @@ def print_stance_table(console, settings) -> None:
     with store.session() as s:
         rows = s.execute(select(JudgmentRow, ArticleRow.published).join(ArticleRow, ArticleRow.url == JudgmentRow.article_url)
                          .order_by(ArticleRow.published, JudgmentRow.actor)).all()
+    from flows.cli import inert
+
     for j, pub in rows:
-        ev = (j.evidence or [""])[0]
+        ev = inert((j.evidence or [""])[0], keep_newlines=False)
         table.add_row(str(pub), j.actor, j.stance, f"{j.score:+.2f}", f"{j.confidence:.2f}",
                       ev if len(ev) <= 110 else ev[:109] + "\u2026")
     console.print(table)

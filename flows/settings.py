@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from classifiers.corpus import seeds_dir
@@ -24,8 +24,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KSTANCE_", extra="forbid")
 
     home: Path = Path(".kstance")
-    database_url: str | None = None
-    alert_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # secrets: repr(settings), logs and errors show them masked (SecretStr); db_url and parse_channels unwrap them
+    database_url: SecretStr | None = None
+    alert_urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     model: str | None = None  # encoder folder or cached model id; None: the bundled MiniLM
     model_artifact: Path = Field(default_factory=lambda: seeds_dir() / "model")
     backend: Literal["torch", "onnx"] = "torch"
@@ -57,6 +58,30 @@ class Settings(BaseSettings):
             return [u for u in v.replace(",", " ").split() if u]
         return v
 
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _check_database_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return v
+        from extractors.redact import mask_url
+
+        raw = v.get_secret_value().strip()
+        scheme, sep, rest = raw.partition("://")
+        if not sep or not scheme:
+            raise ValueError(f"not a database URL ({mask_url(raw)}): expected dialect://user:password@host/database")
+        authority = rest.split("/", 1)[0]
+        if rest.count("@") > authority.count("@") or authority.count("@") > 1:
+            # libpq would read part of the password as the host name (and look it up in DNS)
+            raise ValueError(f"the database URL's user or password holds an unencoded '@' or '/' ({mask_url(raw)}): "
+                             "percent-encode them (%40, %2F)")
+        try:
+            from sqlalchemy.engine import make_url
+
+            make_url(raw).get_dialect()  # an unknown dialect is a configuration error too
+        except Exception:
+            raise ValueError(f"not a database URL ({mask_url(raw)})") from None
+        return v
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
@@ -67,7 +92,9 @@ class Settings(BaseSettings):
 
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.home / 'kstance.db').resolve()}"
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.home / 'kstance.db').resolve()}"
 
     def open_store(self):
         from store.repository import open_store

@@ -137,8 +137,9 @@ def write_report(store: repo.Store, out_dir: Path, reference: dict) -> Path:
         ref = reference.get(actor, {}).get("score")
         png = timeline_png(obs, ref, shifts_by_actor[actor], f"Seoul toward {ACTOR_NAMES[actor]}")
         data = base64.b64encode(png).decode()
+        alt = f"timeline of Seoul's stance toward {ACTOR_NAMES[actor]}"  # escaped, in double quotes: the apostrophe stays in
         parts.append(f"<section class=actor id=actor-{actor}><h3>{esc(ACTOR_NAMES[actor])}</h3>"
-                     f"<img alt='timeline of Seoul's stance toward {esc(ACTOR_NAMES[actor])}' src='data:image/png;base64,{data}'>"
+                     f"<img alt=\"{esc(alt)}\" src=\"data:image/png;base64,{data}\">"
                      f"<p class=muted>{len(obs)} judged articles; dots are articles (size: confidence), the band is "
                      f"one standard error around the weekly mean, orange lines are detected shifts (the shaded span runs from the first article that moved it to the one that confirmed it).</p>{_caption(obs)}</section>")
     parts.append("<h2>Alerts</h2>")

@@ -43,6 +43,10 @@ def describe_db_error(url: str | None, exc: BaseException) -> str:
     said = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     low = said.lower()
     meaning = next((m for keys, m in _FAULTS if any(k in low for k in keys)), "database error")
+    if url:
+        from extractors.redact import scrub
+
+        said = scrub(said, url)
     return f"{meaning} ({mask_url(url) + ': ' if url else ''}{said})"
 
 
@@ -51,10 +55,19 @@ def now() -> datetime:
 
 
 def mask_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    """The store's URL for messages, password hidden. SQLAlchemy renders it when its reading is unambiguous (one
+    `@` at most, in the host part); anything else (no scheme, an unencoded `@` or `/` in the password) goes
+    through the one masking function (extractors.redact), which copes with URLs that do not parse."""
+    from extractors.redact import mask_url as masked
+
+    _, sep, rest = str(url).partition("://")
+    authority = rest.split("/", 1)[0]
+    if sep and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except Exception:
+            pass
+    return masked(url)
 
 
 @dataclass
@@ -99,7 +112,9 @@ def open_store(url: str, busy_timeout_s: float = 30.0) -> Store:
             connect_args["options"] = f"-c lock_timeout={int(busy_timeout_s * 1000)}"
         engine = create_engine(url, pool_pre_ping=True, future=True, connect_args=connect_args)
     except Exception as exc:
-        raise StoreError(f"bad database URL {mask_url(url)}: {exc}") from None
+        from extractors.redact import scrub
+
+        raise StoreError(f"bad database URL {mask_url(url)}: {scrub(str(exc), url)}") from None
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers do not block the writer
@@ -117,7 +132,9 @@ def open_store(url: str, busy_timeout_s: float = 30.0) -> Store:
             # SQLite cannot say it plainly: it needs to write its WAL and lock files beside the database
             raise StoreError(f"cannot open the store at {mask_url(url)}: the folder {folder} is on a read-only disk "
                              f"or not writable; nothing was written") from None
-        raise StoreError(f"cannot open the store at {mask_url(url)}: {describe_db_error(None, exc)}") from None
+        from extractors.redact import scrub
+
+        raise StoreError(f"cannot open the store at {mask_url(url)}: {scrub(describe_db_error(None, exc), url)}") from None
     return Store(engine, sessionmaker(engine, expire_on_commit=False), url)
 
 

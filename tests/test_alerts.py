@@ -1,6 +1,8 @@
 """Alert delivery through apprise to real protocol peers on 127.0.0.1: an SMTP server and a Slack-format webhook."""
+import dataclasses
 import email
 import json
+import re
 import socket
 import time
 from datetime import date, timedelta
@@ -213,4 +215,25 @@ def test_html_email_escapes_headlines():
     body = html_body(make_shift(title=NASTY))
     assert "<script>" not in body and "&lt;script&gt;" in body
     assert subject(make_shift()) == "Seoul's stance toward Japan: cooperative -> confrontational"
-    assert "&lt;!here&gt;" in slack_body(make_shift(title=NASTY))
+    assert "<!here>" not in slack_body(make_shift(title=NASTY))
+
+
+MENTIONS = "Seoul !channel !here !everyone <!here> @U024BE7LH <@U024BE7LH> @here !subteam^S0614TZR7|desk> x & y"
+
+
+def test_slack_payload_has_no_mention_token_and_is_escaped_once(slack, store):
+    """apprise's Slack plugin entity-escapes the body and then rewrites `!word>`, `@word>` and `https://...>`
+    into live tokens: a headline must not become a channel ping or a user mention, and `->` is escaped once."""
+    channels = parse_channels([SLACK_URL])
+    sh = make_shift(title=MENTIONS)
+    sh = dataclasses.replace(sh, evidence=(Evidence(MENTIONS + " see https://evil.example|click> now", MENTIONS,
+                                                    "https://news.example/@U024BE7LH!here", sh.evidence[0].published),))
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
+    assert deliver_due(store, channels).sent
+    [payload] = slack.received
+    text = json.dumps(payload, ensure_ascii=False)
+    assert not re.search(r"<[!@]", text), text  # no <!channel>, <!here>, <!everyone>, <@U...>, <!subteam...>
+    assert "<https://evil.example" not in text
+    assert "&amp;gt;" not in text and "&amp;lt;" not in text and "&amp;amp;" not in text
+    assert "cooperative -&gt; confrontational" in text  # the one escaping Slack needs
+    assert "U024BE7LH" in text and "channel" in text  # the words are still there, inert
