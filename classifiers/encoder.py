@@ -122,12 +122,13 @@ def _layers(model: nn.Module):
     return layers
 
 
-def add_lora(model: nn.Module, rank: int = 8, alpha: float = 16.0) -> list[nn.Parameter]:
-    """Freeze the model and wrap the target Linears of every layer; returns the trainable parameters."""
+def add_lora(model: nn.Module, rank: int = 8, alpha: float = 16.0, first_layer: int = 0) -> list[nn.Parameter]:
+    """Freeze the model and wrap the target Linears of every layer from `first_layer` on; returns the trainable
+    parameters."""
     for p in model.parameters():
         p.requires_grad = False
     params = []
-    for layer in _layers(model):
+    for layer in list(_layers(model))[first_layer:]:
         for target in LORA_TARGETS:
             parent_path, name = target.rsplit(".", 1)
             parent = layer.get_submodule(parent_path)
@@ -135,6 +136,40 @@ def add_lora(model: nn.Module, rank: int = 8, alpha: float = 16.0) -> list[nn.Pa
             setattr(parent, name, wrapped)
             params += [wrapped.lora_A, wrapped.lora_B]
     return params
+
+
+class _Stop(Exception):
+    pass
+
+
+def lower_states(model: nn.Module, layer: int, enc: dict) -> tuple[torch.Tensor, object]:
+    """The hidden states entering encoder layer `layer`, and the attention mask in the form the model hands
+    its layers (computed by the model itself, whatever its attention implementation). The layers above are
+    not run."""
+    captured = {}
+
+    def hook(_module, args, kwargs):
+        captured["hidden"] = args[0] if args else kwargs["hidden_states"]
+        captured["mask"] = args[1] if len(args) > 1 else kwargs.get("attention_mask")
+        raise _Stop
+
+    handle = _layers(model)[layer].register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        with torch.no_grad():
+            model(**enc)
+    except _Stop:
+        pass
+    finally:
+        handle.remove()
+    return captured["hidden"], captured["mask"]
+
+
+def upper_forward(model: nn.Module, layer: int, hidden: torch.Tensor, mask) -> torch.Tensor:
+    """Run encoder layers `layer`.. on states from `lower_states`: the last hidden state."""
+    for block in list(_layers(model))[layer:]:
+        out = block(hidden, mask)
+        hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
 
 
 def lora_state(model: nn.Module) -> dict[str, torch.Tensor]:

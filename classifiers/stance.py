@@ -127,7 +127,7 @@ class StanceModel:
         tokenizer, encoder = fresh_model(model_dir)
         weights = load_file(str(artifact_dir / "adapter.safetensors"))
         lora = meta["lora"]
-        add_lora(encoder, rank=lora["rank"], alpha=lora["alpha"])
+        add_lora(encoder, rank=lora["rank"], alpha=lora["alpha"], first_layer=lora.get("first_layer", 0))
         encoder.load_state_dict({k[len("encoder."):]: v for k, v in weights.items() if k.startswith("encoder.")},
                                 strict=False)
         merge_lora(encoder)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from classifiers.calibration import TrainConfig, evaluate, fit_temperature, group_folds, train
+from classifiers.calibration import TrainConfig, evaluate, fit_temperature, train
 from classifiers.corpus import LABELS, dev_examples, reference_profile, training_examples
 from classifiers.encoder import lora_state, resolve_model
 from classifiers.stance import softmax
@@ -25,14 +25,19 @@ def test_dev_split_never_overlaps_training_text():
     assert len(dev) >= 300 and not any(e.text in train_texts for e in dev)
 
 
-def test_folds_keep_contrast_groups_together():
-    ex = training_examples()
-    folds = group_folds(ex, 3, seed=1)
-    by_group = {}
-    for e, f in zip(ex, folds):
-        if e.group:
-            by_group.setdefault(e.group, set()).add(f)
-    assert all(len(fs) == 1 for fs in by_group.values())
+def test_the_top_layers_on_cached_lower_states_equal_the_whole_encoder():
+    import torch
+
+    from classifiers.encoder import encode_pairs, fresh_model, lower_states, upper_forward
+
+    tok, enc = fresh_model(resolve_model(None))
+    enc.eval()
+    batch = encode_pairs(tok, ["Japan", "North Korea"], ["Seoul protested to [Japan] over the curbs.",
+                                                         "정부는 [북한]의 미사일 발사를 규탄했다."], [0, 1])
+    with torch.no_grad():
+        whole = enc(**batch).last_hidden_state
+        split = upper_forward(enc, 4, *lower_states(enc, 4, batch))
+    assert torch.allclose(whole, split, atol=1e-5)
 
 
 def test_temperature_recovers_a_known_overconfidence():
@@ -53,13 +58,14 @@ def test_metrics_on_a_known_confusion():
 
 def test_training_is_deterministic_and_learns(tmp_path):
     ex = [e for e in training_examples() if e.actor == "KP" and e.stance in ("cooperative", "confrontational")][:64]
-    cfg = TrainConfig(epochs=2, batch_size=16)
+    cfg = TrainConfig(epochs=2, batch_size=16, adapt_layers=2)
     model_dir = resolve_model(None)
     tok, enc1, head1 = train(ex, model_dir, cfg)
     _, enc2, head2 = train(ex, model_dir, cfg)
     s1, s2 = lora_state(enc1), lora_state(enc2)
     assert s1.keys() == s2.keys() and all(np.array_equal(s1[k].numpy(), s2[k].numpy()) for k in s1)
     assert any(float(v.abs().sum()) > 0 for k, v in s1.items() if "lora_B" in k)  # the adapter moved
+    assert {k.split(".")[1] for k in s1} == {"4", "5"}  # only the top two of MiniLM's six layers are adapted
 
 
 def test_reference_profile_read_from_the_seed_annotations():
