@@ -35,7 +35,7 @@ def bare_forward(model, pairs):
     batches = [encode_pairs(model.tokenizer, queries, texts, idx)
                for idx in length_sorted_batches([len(t) for t in texts], model.batch_size)]
     if hasattr(model, "session"):
-        feeds = [{k: enc[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")} for enc in batches]
+        feeds = [{k: enc[k].numpy() for k in model.input_names} for enc in batches]
 
         def run():
             list(model._executor().map(lambda f: model.session.run(None, f), feeds))
@@ -68,9 +68,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    news = articles(args.sentences)  # the corpus's wire sentences as they are (about 30 words)
-    short = articles(args.sentences, words=(12, 25))  # the length the GUIDE's reference figures used
-    rows: list = [("articles per set", str(len(news)))]
+    from classifiers.articles import read_articles
+
+    # the real-style article corpus, English and Korean, as the classifier meets it (title + text)
+    news = [a.document for a in read_articles()]
+    short = articles(args.sentences, words=(12, 25))  # written sentences of the length the GUIDE's figures used
+    rows: list = [("articles: corpus / short set", f"{len(news)} / {len(short)}")]
     figures: dict = {}
     torch_model = StanceModel.load(seeds_dir() / "model")
     measure("torch news", torch_model, news, args.repeats, rows, figures)

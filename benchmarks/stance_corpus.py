@@ -34,9 +34,13 @@ def main() -> None:
     ap.add_argument("--as-shipped", action="store_true")
     ap.add_argument("--artifact", type=Path, default=seeds_dir() / "model")
     ap.add_argument("--out", type=Path, help="write the out-of-fold verdicts here (JSON)")
+    ap.add_argument("--write-confusion", action="store_true",
+                    help="write the out-of-fold verdicts' error profile into the artifact's confusion.json")
     args = ap.parse_args()
     articles = read_articles(corpus_path())
     model = StanceModel.load(args.artifact)
+    if model.meta.get("train", {}).get("articles") and args.as_shipped:
+        print("warning: this artifact's head was fitted on the corpus: --as-shipped figures are in-sample")
     if args.as_shipped:
         verdicts = model.judge_texts([a.document for a in articles], [a.language for a in articles])
         predicted = {a.id: {j.actor: {"stance": j.stance, "score": round(j.score, 4), "confidence": round(j.confidence, 4)}
@@ -71,6 +75,10 @@ def main() -> None:
                      f"{m['stance_labels']} / {m['accuracy_3'] or 0:.3f} / {m['macro_f1_coop_vs_conf'] or 0:.3f} / "
                      f"{(m['none_unjudged'] if m['none_unjudged'] is not None else float('nan')):.3f}"))
     rows.append(("peak RSS MB", f"{peak_rss_mb():.0f}"))
+    if args.write_confusion and not args.as_shipped:
+        from classifiers.calibration import write_error_profile
+
+        rows.append(("error profile written", str(write_error_profile(args.artifact, articles, predicted))))
     if args.out:
         args.out.write_text(json.dumps(predicted, ensure_ascii=False, indent=1))
     report("stance_corpus", rows, figures)

@@ -7,7 +7,7 @@ from flows.settings import load_settings
 
 
 @flow(name="calibrate", log_prints=False, validate_parameters=False)
-def calibrate_flow(folds: int = 5, epochs: int = 5) -> dict:
+def calibrate_flow(folds: int = 5, epochs: int = 2) -> dict:
     from classifiers.calibration import TrainConfig, calibrate
 
     settings = load_settings()

@@ -190,7 +190,7 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
 
 @app.command()
 def calibrate(folds: int = typer.Option(5, help="cross-validation folds over the article corpus (grouped by month)"),
-              epochs: int = typer.Option(5, help="training epochs"),
+              epochs: int = typer.Option(2, help="training epochs of the encoder (stage one)"),
               out: Optional[Path] = typer.Option(None, help="write the artifact here instead of seeds/model")):
     """Refit the stance classifier on seeds/ and write seeds/model/."""
     settings = _settings()

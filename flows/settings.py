@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     # secrets: repr(settings), logs and errors show them masked (SecretStr); db_url and parse_channels unwrap them
     database_url: SecretStr | None = None
     alert_urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    model: str | None = None  # encoder folder or cached model id; None: the bundled MiniLM
+    model: str | None = None  # encoder folder, "e5-small" or cached model id; None: the encoder the artifact names
     model_artifact: Path = Field(default_factory=lambda: seeds_dir() / "model")
     backend: Literal["torch", "onnx"] = "torch"
     feeds: Path = Field(default_factory=lambda: seeds_dir() / "feeds.toml")
