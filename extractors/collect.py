@@ -1,6 +1,7 @@
 """From a feed to Articles: poll it, fetch the pages of entries not seen before, extract them."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -113,18 +114,67 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
                 pacer.wait(entry.url)
                 r = get(entry.url, client=client, allow_private=allow_private, timeout=timeout)
             except (FetchError, RefusedURL) as exc:
-                out.articles.append(Article(url=canonical, original_url=entry.url, title=entry.title, text="",
-                                            published=None, source=outlet, status=UNEXTRACTABLE,
-                                            reason=f"page not fetched: {exc}", fetched_at=fetched))
+                out.articles.append(_not_fetched(canonical, entry.url, entry.title, outlet, exc, fetched))
                 continue
-            if "html" in r.content_type or not r.content_type:
-                art = extract_article(r.body, entry.url, canonical=canonical, title=entry.title or None,
-                                      published=entry.published, source=outlet or None, fetched_at=fetched)
-            else:
-                art = article_from_text(r.body.decode("utf-8", "replace"), entry.url, canonical=canonical,
-                                        title=entry.title, published=entry.published, source=outlet)
-            out.articles.append(art)
+            out.articles.append(_page_article(r, entry.url, canonical, entry.title, entry.published, outlet, fetched))
         return out
     finally:
         if own:
             client.close()
+
+
+# A failure that may pass: the server is overloaded or down for a moment, the network dropped. The page is
+# stored as unextractable *for now* and fetched again on later runs (with back-off, a few times at most).
+_TRANSIENT = re.compile(r"^(HTTP (408|425|429|5\d\d)$|timed out|(Connect|Read|Write|RemoteProtocol|Network|Pool)\w*Error)")
+
+
+def is_transient(exc: Exception) -> bool:
+    return isinstance(exc, FetchError) and bool(_TRANSIENT.match(str(exc)))
+
+
+def _not_fetched(canonical: str, url: str, title: str, outlet: str, exc: Exception, fetched: datetime) -> Article:
+    return Article(url=canonical, original_url=url, title=title, text="", published=None, source=outlet,
+                   status=UNEXTRACTABLE, reason=f"page not fetched: {exc}", fetched_at=fetched,
+                   transient=is_transient(exc))
+
+
+def _page_article(r, url: str, canonical: str, title: str, published, outlet: str, fetched: datetime) -> Article:
+    if "html" in r.content_type or not r.content_type:
+        return extract_article(r.body, url, canonical=canonical, title=title or None,
+                               published=published, source=outlet or None, fetched_at=fetched)
+    return article_from_text(r.body.decode("utf-8", "replace"), url, canonical=canonical,
+                             title=title, published=published, source=outlet)
+
+
+@dataclass(frozen=True)
+class PageRetry:
+    """A page stored as unextractable after a transient failure, due to be fetched again."""
+    url: str  # canonical
+    original_url: str
+    title: str
+    source: str
+    origin: str | None
+
+
+def refetch_pages(pages: list[PageRetry], *, allow_private: bool = False, pacer: HostPacer | None = None,
+                  timeout: float = 20.0, robots: RobotsRules | None = None) -> list[Article]:
+    """Fetch again the pages that failed transiently on an earlier run (their feed may answer 304 now)."""
+    robots = robots or RobotsRules()
+    pacer = pacer or HostPacer(0)
+    out = []
+    with new_client(timeout, allow_private=allow_private) as client:
+        for p in pages:
+            fetched = datetime.now(timezone.utc).replace(tzinfo=None)
+            try:
+                if not robots.allowed(p.original_url, client, allow_private=allow_private, timeout=timeout):
+                    out.append(Article(url=p.url, original_url=p.original_url, title=p.title, text="", published=None,
+                                       source=p.source, status=UNEXTRACTABLE,
+                                       reason="page not fetched: disallowed by robots.txt", fetched_at=fetched))
+                    continue
+                pacer.wait(p.original_url)
+                r = get(p.original_url, client=client, allow_private=allow_private, timeout=timeout)
+            except (FetchError, RefusedURL) as exc:
+                out.append(_not_fetched(p.url, p.original_url, p.title, p.source, exc, fetched))
+                continue
+            out.append(_page_article(r, p.original_url, p.url, p.title, None, p.source, fetched))
+    return out
