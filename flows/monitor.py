@@ -14,6 +14,7 @@ from alerts.deliver import parse_channels
 from extractors.collect import FeedCollection, HostPacer, PageRetry, RobotsRules, collect_feed, refetch_pages
 from flows import artifacts
 from flows.pipeline import BatchSummary, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver
+from flows.lock import store_lock
 from flows.settings import load_settings, read_feed_list
 from reports.html import write_report
 from store import repository as repo
@@ -57,6 +58,12 @@ def monitor(today: str | None = None, deliver: bool = True) -> dict:
     """One cycle over the configured feeds. A failing feed is recorded and skipped; the cycle goes on.
     With deliver=False, new alerts are recorded in the outbox and left for the next run to send."""
     settings = load_settings()
+    # the store's writer lease, here too (not only in the command line): a scheduled run is a writer like any other
+    with store_lock(settings.home, settings.db_url, "run", settings.db_busy_timeout_s):
+        return _cycle(settings, today, deliver)
+
+
+def _cycle(settings, today: str | None, deliver: bool) -> dict:
     day = date.fromisoformat(today) if today else date.today()
     store = settings.open_store()
     channels = parse_channels(settings.alert_urls)

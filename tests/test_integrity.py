@@ -364,3 +364,55 @@ def test_a_page_that_keeps_failing_is_given_up_after_its_attempts(tmp_path, serv
         row = next(a for a in s.scalars(select(ArticleRow)) if items[0]["slug"] in a.url)
     assert row.retry_after is None and "gave up after 2 attempts" in row.reason
     store.close()
+
+
+# -- the store's own rules, on SQLite and PostgreSQL ------------------------------------------------------------------
+
+def test_nul_characters_and_impossible_dates_never_reach_the_store(store):
+    from datetime import date
+
+    from classifiers.stance import Judgment
+    from extractors.article import Article
+
+    arts = [Article(url=f"https://e.com/{i}", title="Se\x00oul", text="Tokyo\x00 talks", published=day,
+                    source="Yon\x00hap", reason=None)
+            for i, day in enumerate([date(1, 1, 1), date(9999, 12, 31), date(2024, 5, 1)])]
+    with store.session() as s:  # PostgreSQL refuses NUL in text: this transaction would fail whole
+        for a in arts:
+            repo.save_article(s, a, origin="arch\x00ive.jsonl")
+            repo.save_judgments(s, a.url, [Judgment("JP", "cooperative", 0.5, 0.8, ("Tok\x00yo",), 1)], "v1")
+    with store.session() as s:
+        rows = {a.url: a for a in s.scalars(select(ArticleRow))}
+    assert all("\x00" not in r.title + r.text + r.source + r.origin for r in rows.values())
+    assert rows["https://e.com/0"].published is None and "before 1990-01-01" in rows["https://e.com/0"].date_problem
+    assert rows["https://e.com/1"].published is None and "9999-12-31" in rows["https://e.com/1"].date_problem
+    assert str(rows["https://e.com/2"].published) == "2024-05-01" and rows["https://e.com/2"].date_problem is None
+    assert [o.url for o in repo.series(store, "JP")] == ["https://e.com/2"]  # detection sees the plausible one only
+    assert [r for r in repo.stance_table(store) if r["actor"] == "JP"][0]["n"] == 1
+
+
+def test_date_arithmetic_is_safe_at_the_edges_of_the_calendar():
+    from datetime import date
+
+    from extractors.article import date_problem, shift_days
+
+    assert shift_days(date(1, 1, 1), -30) == date.min and shift_days(date(9999, 12, 31), 7) == date.max
+    assert date_problem(date(9999, 12, 31), date(9999, 12, 30)) is None  # within two days of "today"
+    assert date_problem(date(2026, 12, 3), date(2026, 11, 30)) and date_problem(date(2026, 12, 2), date(2026, 11, 30)) is None
+
+
+def test_the_writer_lease_is_held_once_taken_over_when_expired_and_released(store):
+    from datetime import timedelta
+
+    ttl = timedelta(seconds=60)
+    repo.acquire_lease(store, "otherhost:1:1", "kstance run (pid 1)", ttl)
+    with pytest.raises(repo.LeaseHeld, match="kstance run \\(pid 1\\) on otherhost"):
+        repo.acquire_lease(store, repo.process_owner(), "kstance backfill", ttl)
+    repo.acquire_lease(store, "otherhost:1:1", "kstance run (pid 1)", ttl)  # its holder may take it again
+    with pytest.raises(repo.LeaseHeld):
+        repo.acquire_lease(store, "otherhost:2:2", "kstance run (pid 2)", timedelta(seconds=-1))
+    assert not repo.renew_lease(store, repo.process_owner(), ttl)
+    repo.release_lease(store, "otherhost:1:1")
+    repo.acquire_lease(store, "otherhost:2:2", "kstance run (pid 2)", timedelta(seconds=-1))  # free: taken, expired
+    repo.acquire_lease(store, repo.process_owner(), "kstance backfill", ttl)  # an expired lease is taken over
+    assert repo.renew_lease(store, repo.process_owner(), ttl)
