@@ -368,6 +368,9 @@ def _print_cycle(result: dict) -> None:
         c.print(f"  skipped {n}: {reason}")
     for line in result["delivery_failures"]:
         c.print(f"  delivery failed: {line}", style="red")
+    for line in result.get("delivery_unknown", []):
+        c.print(f"  delivery outcome unknown (not resent): {line}; check the channel, then "
+                "`kstance alerts --retry ID` or `--drop ID`", style="yellow")
 
 
 def _clip(text: str, n: int) -> str:

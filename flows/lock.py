@@ -62,8 +62,8 @@ def store_lock(home: Path, db_url: str, what: str, busy_timeout_s: float = 30.0)
         if last and beat is not None:
             try:
                 repo.release_lease(store, owner)
-            except repo.StoreError as exc:  # it expires by itself; the next run takes it over
-                log.warning("could not release the store's writer lease: %s", exc)
+            except Exception as exc:  # a locked or vanished store: the lease expires, or the next run sees us gone
+                log.debug("could not release the store's writer lease: %s", exc)
         store.close()
 
 
@@ -76,7 +76,7 @@ def _heartbeat(store, owner: str, stop: threading.Event) -> None:
                 log.error("the store's writer lease was taken over by another process")
                 return
         except Exception as exc:  # a locked or unreachable store: try again at the next beat
-            log.warning("could not renew the store's writer lease: %s", exc)
+            log.debug("could not renew the store's writer lease: %s", exc)
 
 
 @contextlib.contextmanager

@@ -98,6 +98,10 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
 
     for _ in range(window):
         submit_next()
+    # chosen before this cycle's collection: a page that fails now is retried on a later run, not at once
+    due_pages = [PageRetry(url, original or url, title or "", source or "", origin)
+                 for url, original, title, source, origin in repo.due_page_retries(store)]
+    collected: set[str] = set()
     dedup = load_deduplicator(store)
     retry = repo.PageRetryPolicy(settings.page_retry_limit, timedelta(seconds=settings.page_retry_delay_s))
     summary = BatchSummary()
@@ -118,6 +122,7 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
         status = "error" if error else ("not modified" if got.poll.not_modified else "ok")
         feed_lines.append({"feed": feed["name"], "url": feed["url"], "status": status, "error": error,
                            "new": items, "seen": got.seen if got else 0})
+        collected.update(a.url for a in (got.articles if got else []))
         if not (got and got.articles):
             repo.record_poll(store, feed["url"], **poll_state)
         else:
@@ -130,13 +135,15 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
             new_total += len(got.articles)
             # the run's artifact lists the first 100; their bodies are not kept (memory stays per feed)
             new_articles += [replace(a, text="") for a in got.articles[: max(0, 100 - len(new_articles))]]
-    # pages that failed transiently on earlier runs, due again (their feed may well answer 304 by now)
-    due_pages = [PageRetry(*row) for row in repo.due_page_retries(store)]
+    # pages that failed transiently on earlier runs, due again (their feed may well answer 304 by now); not those
+    # this cycle fetched already through their feed
+    due_pages = [p for p in due_pages if p.url not in collected]
     if due_pages:
         refetched = refetch_task(due_pages, settings.allow_private_addresses, pacer, robots, settings.request_timeout_s)
         by_origin: dict[str, list] = {}
         origins = {p.url: p.origin or "" for p in due_pages}
         for a in refetched:
+            dedup.seen_urls.discard(a.url)  # the stored copy is the failed one: this one replaces it
             by_origin.setdefault(origins.get(a.url, ""), []).append(a)
         for origin, arts in by_origin.items():
             summary.merge(judge_batch_task(store, model, arts, origin, dedup, retry=retry))
@@ -145,7 +152,8 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
     shifts, new_alerts, delivery = detect_and_alert_task(store, settings, channels, reference, day, deliver)
     result = {
         "kind": "monitor", "feeds": feed_lines, **summary.as_dict(), "shifts": len(shifts), "new_alerts": new_alerts,
-        "delivered": len(delivery.sent), "delivery_failures": [f"{c}: {e}" for _, c, e in delivery.failed],
+        "delivered": len(delivery.sent), "delivery_failures": [f"{c}: {e}" for _, c, e in delivery.failed + delivery.dead],
+        "delivery_unknown": [f"{c}: alert {a}" for a, c in delivery.unknown],
     }
     repo.finish_run(store, run_id, result)
     report = write_report(store, settings.home / "report", reference)

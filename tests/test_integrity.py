@@ -23,11 +23,21 @@ from tests.test_cli import KSTANCE, one_line_error, run
 
 pytestmark = pytest.mark.flow
 TODAY = "2026-07-24"
+API: dict[str, str] = {}  # the session's Prefect API, for every kstance process: no ephemeral server per run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_api(prefect_api):
+    from prefect.settings import PREFECT_API_URL
+
+    API["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    yield
+    API.clear()
 
 
 def env_for(tmp: Path, db: str, feeds: Path | None = None, **extra) -> dict:
     env = {"KSTANCE_DATABASE_URL": db, "KSTANCE_ALLOW_PRIVATE_ADDRESSES": "true", "KSTANCE_POLITENESS_DELAY_S": "0",
-           "KSTANCE_REQUEST_TIMEOUT_S": "5"}
+           "KSTANCE_REQUEST_TIMEOUT_S": "5", **API}
     if feeds is not None:
         env["KSTANCE_FEEDS"] = str(feeds)
     env.update({k: str(v) for k, v in extra.items()})
@@ -36,7 +46,7 @@ def env_for(tmp: Path, db: str, feeds: Path | None = None, **extra) -> dict:
 
 def popen(args, cwd: Path, env: dict) -> subprocess.Popen:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
-    e.update({"KSTANCE_HOME": str(cwd / ".kstance"), **env})
+    e.update({"KSTANCE_HOME": str(cwd / ".kstance"), **API, **env})
     return subprocess.Popen([KSTANCE, *args], cwd=cwd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
 
@@ -174,13 +184,14 @@ def test_a_second_writer_from_another_home_and_spelling_is_refused_until_the_fir
     try:
         assert holder.stdout.readline().strip() == "held"
         other = f"sqlite:///{tmp_path}/./store//k.db"  # the same file, spelled otherwise, from another home
-        err = one_line_error(run(["backfill", str(archive)], tmp_path, {"KSTANCE_DATABASE_URL": other,
+        err = one_line_error(run(["backfill", str(archive)], tmp_path, {"KSTANCE_DATABASE_URL": other, **API,
                                                                          "KSTANCE_HOME": str(tmp_path / "home2")}))
         assert "in use by kstance run" in err
     finally:
         os.killpg(holder.pid, signal.SIGKILL)  # a holder killed on this host is recognised at once
         holder.wait()
-    proc = run(["backfill", str(archive)], tmp_path, {"KSTANCE_DATABASE_URL": other, "KSTANCE_HOME": str(tmp_path / "home2")})
+    proc = run(["backfill", str(archive)], tmp_path, {"KSTANCE_DATABASE_URL": other, **API,
+                                                      "KSTANCE_HOME": str(tmp_path / "home2")})
     assert proc.returncode == 0, proc.stderr
 
 
