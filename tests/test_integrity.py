@@ -218,6 +218,7 @@ def test_two_runs_from_two_homes_on_one_store_deliver_each_alert_once_per_channe
     urls = " ".join(server.url(p).replace("http://", "json://") for p in ("/a", "/b"))
     archive = _archive_with_a_shift(tmp_path / "demo.jsonl")
     db = tmp_path / "k.db"
+    repo.open_store(f"sqlite:///{db}").close()  # the schema exists: the race is for the writing, not the creating
     procs = []
     for home, url in (("home1", f"sqlite:///{db}"), ("home2", f"sqlite:///{tmp_path}/./k.db")):
         procs.append(popen(["backfill", str(archive), "--deliver-alerts"], tmp_path,
