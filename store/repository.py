@@ -56,7 +56,8 @@ def now() -> datetime:
 
 def mask_url(url: str) -> str:
     """The store's URL for messages, password hidden. SQLAlchemy renders it when its reading is unambiguous (one
-    `@` at most, in the host part); anything else (no scheme, an unencoded `@` or `/` in the password) goes
+    `@` at most, in the host part, and a dialect SQLAlchemy knows); anything else (no scheme, an unencoded `@` or
+    `/` in the password, an apprise or web URL given as the store's, whose secrets sit in the host or path) goes
     through the one masking function (extractors.redact), which copes with URLs that do not parse."""
     from extractors.redact import mask_url as masked
 
@@ -64,7 +65,9 @@ def mask_url(url: str) -> str:
     authority = rest.split("/", 1)[0]
     if sep and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
         try:
-            return make_url(url).render_as_string(hide_password=True)
+            sa_url = make_url(url)
+            sa_url.get_dialect()  # an unknown dialect: not a database URL, SQLAlchemy's reading means nothing
+            return sa_url.render_as_string(hide_password=True)
         except Exception:
             pass
     return masked(url)
