@@ -88,3 +88,23 @@ def send(channel: Channel, sh: Shift, *, historical: bool = False) -> str | None
 def scrub(text: str, url: str) -> str:
     """Remove every secret-looking part of the URL (passwords, tokens, path segments) from a message."""
     return _scrub(text, url)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "sent", "failed" (certainly not delivered: safe to resend) or "unknown" (may have arrived)
+    error: str | None = None
+
+
+def send_observed(channel: Channel, sh: Shift, *, historical: bool = False) -> Outcome:
+    """send(), with what happened on the wire: a request that left and got no answer is `unknown`, never
+    `failed` (alerts.wire)."""
+    from alerts import wire
+
+    with wire.observe() as events:
+        error = send(channel, sh, historical=historical)
+    state = wire.classify(error is None, events)
+    if state == wire.UNKNOWN:
+        detail = next(e.detail for e in events if e.outcome == wire.UNKNOWN)
+        return Outcome(state, scrub(f"outcome unknown: {detail}", channel.url)[:300])
+    return Outcome(state, error)

@@ -1,4 +1,14 @@
-"""The outbox: every alert is in the store before any delivery; this sends what is due, once."""
+"""The outbox: every alert is in the store before any delivery; this sends what is due, once.
+
+Delivery states, per (alert, channel):
+
+    pending --send--> sending --> sent
+                         |------> failed  (certainly not delivered) --back-off--> sending ...
+                         |------> unknown (the request left, no answer; or the run died mid-send)
+    failed, after `max_attempts` attempts or once the alert is older than `max_age` --> dead (with the last error)
+    unknown --at-least-once--> failed (sent again)          unknown --at-most-once--> stays (a person decides)
+    any but sent --`kstance alerts --retry ID`--> pending    any but sent --`kstance alerts --drop ID`--> dropped
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,38 +16,53 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from alerts.deliver import Channel, send
+from alerts.deliver import Channel, send_observed
 from store.models import AlertRow, DeliveryRow
-from store.repository import Store, due_deliveries, ensure_deliveries, mark_delivery, shift_from_row
+from store.repository import (
+    Store, due_deliveries, ensure_deliveries, expire_deliveries, mark_delivery, now, shift_from_row,
+)
+
+AT_MOST_ONCE, AT_LEAST_ONCE = "at-most-once", "at-least-once"
 
 
 @dataclass
 class DeliveryReport:
     sent: list[tuple[str, str]] = field(default_factory=list)  # (alert id, channel key)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (alert id, channel key, error)
-    unknown: list[tuple[str, str]] = field(default_factory=list)
+    unknown: list[tuple[str, str]] = field(default_factory=list)  # (alert id, channel key)
+    dead: list[tuple[str, str, str]] = field(default_factory=list)  # (alert id, channel key, last error)
 
 
-def settle_interrupted(store: Store) -> list[tuple[str, str]]:
-    """Deliveries left in `sending` by a killed run: apprise may or may not have sent them. They become
-    `unknown` and are not resent (at most once)."""
+def settle_interrupted(store: Store, guarantee: str = AT_MOST_ONCE) -> list[tuple[str, str]]:
+    """Deliveries left in `sending` by a killed run: apprise may or may not have sent them. At most once:
+    they become `unknown` and are not resent. At least once: they are sent again (a duplicate is possible)."""
     out = []
     with store.session() as s:
         for d in s.scalars(select(DeliveryRow).where(DeliveryRow.state == "sending")):
-            d.state = "unknown"
+            d.state = "unknown" if guarantee == AT_MOST_ONCE else "failed"
             d.last_error = "the run was interrupted while sending; check the channel before resending"
+            d.next_try = None
             out.append((d.alert_id, d.channel))
     return out
 
 
 def deliver_due(store: Store, channels: list[Channel], recent_days: int = 14,
-                retry_base: timedelta = timedelta(minutes=5)) -> DeliveryReport:
+                retry_base: timedelta = timedelta(minutes=5), *, guarantee: str = AT_MOST_ONCE,
+                max_attempts: int = 8, max_age: timedelta = timedelta(days=3)) -> DeliveryReport:
+    """Send what is due, each (alert, channel) on its own. `guarantee`: at-most-once (default: an outcome
+    unknown after the request left is never resent automatically) or at-least-once (it is, with back-off).
+    A delivery that failed `max_attempts` times, or whose alert is older than `max_age`, is `dead`."""
+    if guarantee not in (AT_MOST_ONCE, AT_LEAST_ONCE):
+        raise ValueError(f"delivery guarantee must be {AT_MOST_ONCE} or {AT_LEAST_ONCE}, not {guarantee!r}")
     report = DeliveryReport()
-    report.unknown = settle_interrupted(store)
+    report.unknown = settle_interrupted(store, guarantee)
     if not channels:
         return report
     by_key = {c.key: c for c in channels}
     ensure_deliveries(store, list(by_key), date.today() - timedelta(days=recent_days))
+    if guarantee == AT_LEAST_ONCE:
+        _resend_unknown(store, list(by_key))
+    report.dead += expire_deliveries(store, max_attempts, now() - max_age)
     for d in due_deliveries(store, list(by_key)):
         with store.session() as s:
             row = s.get(AlertRow, d.alert_id)
@@ -45,11 +70,22 @@ def deliver_due(store: Store, channels: list[Channel], recent_days: int = 14,
                 continue
             shift, historical = shift_from_row(row), row.historical
         mark_delivery(store, d.alert_id, d.channel, state="sending")
-        error = send(by_key[d.channel], shift, historical=historical)
-        if error is None:
+        outcome = send_observed(by_key[d.channel], shift, historical=historical)
+        if outcome.state == "sent":
             mark_delivery(store, d.alert_id, d.channel, state="sent")
             report.sent.append((d.alert_id, d.channel))
+        elif outcome.state == "unknown" and guarantee == AT_MOST_ONCE:
+            mark_delivery(store, d.alert_id, d.channel, state="unknown", error=outcome.error)
+            report.unknown.append((d.alert_id, d.channel))
         else:
-            mark_delivery(store, d.alert_id, d.channel, state="failed", error=error, retry_base=retry_base)
-            report.failed.append((d.alert_id, d.channel, error))
+            mark_delivery(store, d.alert_id, d.channel, state="failed", error=outcome.error, retry_base=retry_base)
+            report.failed.append((d.alert_id, d.channel, outcome.error or "delivery failed"))
+    report.dead += expire_deliveries(store, max_attempts, now() - max_age)
     return report
+
+
+def _resend_unknown(store: Store, channels: list[str]) -> None:
+    with store.session() as s:
+        for d in s.scalars(select(DeliveryRow).where(DeliveryRow.state == "unknown", DeliveryRow.channel.in_(channels))):
+            d.state = "failed"
+            d.next_try = None

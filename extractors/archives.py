@@ -55,24 +55,53 @@ def read_archive(path: str | Path) -> Iterator[Item]:
     return read_folder(path)
 
 
+class BadField(ValueError):
+    """A record field of the wrong type: a problem for that record only."""
+
+
+def no_nul(text: str) -> str:
+    """NUL characters removed: PostgreSQL refuses them in text, and no article needs them."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def text_field(rec: dict, name: str, *, numbers: bool = True) -> str | None:
+    """A record's field as text: a string (NULs removed), a number written out (if `numbers`), or None; anything
+    else (a list, an object, true/false) is a BadField naming the field."""
+    value = rec.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float) if numbers else str):
+        raise BadField(f"field {name!r} is {type(value).__name__}, not text")
+    return no_nul(str(value))
+
+
 def record_to_article(rec: dict, where: str) -> Item:
-    """One archive/JSON record -> Article: `url`, `title`, `published`, `text` or `html`, optional `source`."""
+    """One archive/JSON record -> Article: `url`, `title`, `published`, `text` or `html`, optional `source`.
+    Every field is checked: a wrong type or a NUL character is a problem for this record, never for the archive."""
     if not isinstance(rec, dict):
         return ArchiveProblem(where, "record is not a JSON object")
-    url = rec.get("url")
-    if not isinstance(url, str) or not url.strip():
-        return ArchiveProblem(where, "record has no url")
-    title = str(rec.get("title") or "")
-    published = rec.get("published") or rec.get("date")
-    source = str(rec.get("source") or "")
+    try:
+        url = rec.get("url")
+        if url is not None and not isinstance(url, str):
+            raise BadField(f"field 'url' is {type(url).__name__}, not text")
+        url = no_nul(url or "").strip()
+        if not url:
+            return ArchiveProblem(where, "record has no url")
+        title = text_field(rec, "title") or ""
+        published = text_field(rec, "published") or text_field(rec, "date")
+        source = text_field(rec, "source") or ""
+        text = text_field(rec, "text")
+        body = text_field(rec, "html")
+    except BadField as exc:
+        return ArchiveProblem(where, str(exc))
     try:
         canonical = canonical_url(url)
     except ValueError as exc:
         return ArchiveProblem(where, f"bad url: {exc}")
-    if isinstance(rec.get("text"), str) and rec["text"].strip():
-        return article_from_text(rec["text"], url, canonical=canonical, title=title, published=published, source=source)
-    if isinstance(rec.get("html"), str) and rec["html"].strip():
-        return extract_article(rec["html"], url, canonical=canonical, title=title or None,
+    if text and text.strip():
+        return article_from_text(text, url, canonical=canonical, title=title, published=published, source=source)
+    if body and body.strip():
+        return extract_article(body, url, canonical=canonical, title=title or None,
                                published=published, source=source or None)
     return ArchiveProblem(where, "record has neither text nor html")
 
@@ -86,7 +115,8 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 if raw is None:
                     yield ArchiveProblem(where, f"record too large ({size} bytes > {MAX_RECORD_BYTES}); skipped")
                     continue
-                line = raw.decode("utf-8", "replace")
+                # utf-8-sig on the first line: a byte-order mark at the start of the file is not part of the record
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8", "replace")
                 if not line.strip():
                     continue
                 try:
@@ -94,7 +124,10 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 except ValueError as exc:
                     yield ArchiveProblem(where, f"broken JSON line: {str(exc)[:100]}")
                     continue
-                yield record_to_article(rec, where)
+                try:
+                    yield record_to_article(rec, where)
+                except Exception as exc:  # one record's surprise (an extractor bug) must not end the archive
+                    yield ArchiveProblem(where, f"unreadable record: {type(exc).__name__}: {str(exc)[:120]}")
     except (OSError, EOFError, zlib.error) as exc:  # truncated gzip, unreadable file
         yield ArchiveProblem(path.name, f"archive cut short: {str(exc)[:160]}")
 
@@ -222,17 +255,23 @@ def read_folder(path: Path) -> Iterator[Item]:
                 continue
             if name.endswith((".html", ".htm")):
                 meta = _sidecar(f, root)
-                url = meta.get("url") or real.as_uri()
+                try:
+                    url = text_field(meta, "url", numbers=False) or real.as_uri()
+                    title, source = text_field(meta, "title"), text_field(meta, "source")
+                    published = text_field(meta, "date") or text_field(meta, "published")
+                except BadField as exc:
+                    yield ArchiveProblem(rel, f"{f.name.rsplit('.', 1)[0]}.meta.json: {exc}")
+                    continue
                 yield extract_article(real.read_bytes(), url, canonical=canonical_url(url),
-                                      title=meta.get("title"), published=meta.get("date") or meta.get("published"),
-                                      source=meta.get("source"))
+                                      title=title, published=published, source=source)
             elif name.endswith(".json"):
-                rec = json.loads(real.read_text(encoding="utf-8"))
+                rec = json.loads(real.read_text(encoding="utf-8-sig"))
                 yield record_to_article(rec, rel)
             elif name.endswith(".txt"):
                 url = real.as_uri()
-                yield article_from_text(real.read_text(encoding="utf-8", errors="replace"), url, canonical=url)
-        except (OSError, ValueError) as exc:
+                yield article_from_text(no_nul(real.read_text(encoding="utf-8-sig", errors="replace")), url,
+                                        canonical=url)
+        except Exception as exc:  # an unreadable file, broken JSON, or any one file's surprise: never the folder's
             yield ArchiveProblem(rel, f"unreadable: {type(exc).__name__}: {str(exc)[:140]}")
 
 
@@ -240,7 +279,7 @@ def _sidecar(html_path: Path, root: Path) -> dict:
     meta = html_path.with_name(html_path.name.rsplit(".", 1)[0] + ".meta.json")
     if meta.exists() and meta.resolve().is_relative_to(root) and meta.stat().st_size <= MAX_RECORD_BYTES:
         try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
+            data = json.loads(meta.read_text(encoding="utf-8-sig"))
             return data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return {}

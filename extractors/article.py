@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 
 # Why an article was not judged; the flows store these as they are.
@@ -28,6 +28,7 @@ class Article:
     original_url: str | None = None
     fetched_at: datetime | None = None
     content_hash: str = field(default="", compare=False)
+    transient: bool = False  # unextractable for a passing reason (5xx, 429, timeout): worth fetching again later
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -45,3 +46,31 @@ def content_hash(text: str) -> str:
     """Hash of the text with whitespace folded, so re-wrapped copies of one body hash alike."""
     folded = " ".join(text.split()).casefold()
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
+
+
+# The plausible window for a publication date: modern Korean foreign-policy news, and at most two days ahead of
+# now (time zones, embargoes). Outside it a date is a parsing accident or a zero value (0001-01-01 of Go and .NET,
+# 9999-12-31 of "never"): it is kept with its problem and never used for detection or plots.
+EARLIEST_DATE = date(1990, 1, 1)
+MAX_DAYS_AHEAD = 2
+
+
+def date_problem(published: date | None, today: date | None = None) -> str | None:
+    """Why a publication date cannot be used, or None when it is plausible (or absent)."""
+    if published is None:
+        return None
+    today = today or datetime.now(timezone.utc).date()
+    if published < EARLIEST_DATE:
+        return f"implausible publication date {published.isoformat()}: before {EARLIEST_DATE.isoformat()}"
+    if published > shift_days(today, MAX_DAYS_AHEAD):
+        return (f"implausible publication date {published.isoformat()}: more than {MAX_DAYS_AHEAD} days "
+                f"ahead of {today.isoformat()}")
+    return None
+
+
+def shift_days(d: date, days: int) -> date:
+    """d + days, held at date.min/date.max instead of raising OverflowError at the edges of the calendar."""
+    try:
+        return d + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min

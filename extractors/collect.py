@@ -1,6 +1,7 @@
 """From a feed to Articles: poll it, fetch the pages of entries not seen before, extract them."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -101,29 +102,76 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
                 out.seen += 1
                 continue
             known.add(canonical)
-            try:
-                if not robots.allowed(entry.url, client, allow_private=allow_private, timeout=timeout):
-                    out.articles.append(Article(url=canonical, original_url=entry.url, title=entry.title, text="",
-                                                published=None, source=outlet, status=UNEXTRACTABLE,
-                                                reason="page not fetched: disallowed by robots.txt", fetched_at=fetched))
-                    continue
-                pacer.wait(entry.url)
-                r = get(entry.url, client=client, allow_private=allow_private, timeout=timeout)
-                if "html" in r.content_type or not r.content_type:
-                    art = extract_article(r.body, entry.url, canonical=canonical, title=entry.title or None,
-                                          published=entry.published, source=outlet or None, fetched_at=fetched)
-                else:
-                    art = article_from_text(r.body.decode("utf-8", "replace"), entry.url, canonical=canonical,
-                                            title=entry.title, published=entry.published, source=outlet)
-            except (FetchError, RefusedURL) as exc:
-                art = Article(url=canonical, original_url=entry.url, title=entry.title, text="", published=None,
-                              source=outlet, status=UNEXTRACTABLE, reason=f"page not fetched: {exc}", fetched_at=fetched)
-            except Exception as exc:  # one item's trouble is that item's, never its feed's
-                art = Article(url=canonical, original_url=entry.url, title=entry.title, text="", published=None,
-                              source=outlet, status=UNEXTRACTABLE,
-                              reason=f"page not fetched: {type(exc).__name__}: {str(exc)[:160]}", fetched_at=fetched)
-            out.articles.append(art)
+            out.articles.append(_fetch_page(entry.url, canonical, entry.title, entry.published, outlet, fetched,
+                                            client=client, robots=robots, pacer=pacer, allow_private=allow_private,
+                                            timeout=timeout))
         return out
     finally:
         if own:
             client.close()
+
+
+# A failure that may pass: the server is overloaded or down for a moment, the network dropped. The page is
+# stored as unextractable *for now* and fetched again on later runs (with back-off, a few times at most).
+_TRANSIENT = re.compile(r"^(HTTP (408|425|429|5\d\d)$|timed out|(Connect|Read|Write|RemoteProtocol|Network|Pool)\w*Error)")
+
+
+def is_transient(exc: Exception) -> bool:
+    return isinstance(exc, FetchError) and bool(_TRANSIENT.match(str(exc)))
+
+
+def _not_fetched(canonical: str, url: str, title: str, outlet: str, exc: Exception, fetched: datetime) -> Article:
+    if isinstance(exc, (FetchError, RefusedURL)):
+        reason = f"page not fetched: {exc}"
+    else:  # anything else (a malformed address, an extractor's error) is this item's trouble, never its feed's
+        reason = f"page not fetched: {type(exc).__name__}: {str(exc)[:160]}"
+    return Article(url=canonical, original_url=url, title=title, text="", published=None, source=outlet,
+                   status=UNEXTRACTABLE, reason=reason, fetched_at=fetched, transient=is_transient(exc))
+
+
+def _page_article(r, url: str, canonical: str, title: str, published, outlet: str, fetched: datetime) -> Article:
+    if "html" in r.content_type or not r.content_type:
+        return extract_article(r.body, url, canonical=canonical, title=title or None,
+                               published=published, source=outlet or None, fetched_at=fetched)
+    return article_from_text(r.body.decode("utf-8", "replace"), url, canonical=canonical,
+                             title=title, published=published, source=outlet)
+
+
+def _fetch_page(url: str, canonical: str, title: str, published, outlet: str, fetched: datetime, *,
+                client: httpx.Client, robots: RobotsRules, pacer: HostPacer, allow_private: bool,
+                timeout: float) -> Article:
+    """One page, fetched and extracted; whatever goes wrong is recorded on its article (per item, never per feed)."""
+    try:
+        if not robots.allowed(url, client, allow_private=allow_private, timeout=timeout):
+            return Article(url=canonical, original_url=url, title=title, text="", published=None, source=outlet,
+                           status=UNEXTRACTABLE, reason="page not fetched: disallowed by robots.txt",
+                           fetched_at=fetched)
+        pacer.wait(url)
+        r = get(url, client=client, allow_private=allow_private, timeout=timeout)
+        return _page_article(r, url, canonical, title, published, outlet, fetched)
+    except Exception as exc:
+        return _not_fetched(canonical, url, title, outlet, exc, fetched)
+
+
+@dataclass(frozen=True)
+class PageRetry:
+    """A page stored as unextractable after a transient failure, due to be fetched again."""
+    url: str  # canonical
+    original_url: str
+    title: str
+    source: str
+    origin: str | None
+
+
+def refetch_pages(pages: list[PageRetry], *, allow_private: bool = False, pacer: HostPacer | None = None,
+                  timeout: float = 20.0, robots: RobotsRules | None = None) -> list[Article]:
+    """Fetch again the pages that failed transiently on an earlier run (their feed may answer 304 now)."""
+    robots = robots or RobotsRules()
+    pacer = pacer or HostPacer(0)
+    out = []
+    with new_client(timeout, allow_private=allow_private) as client:
+        for p in pages:
+            fetched = datetime.now(timezone.utc).replace(tzinfo=None)
+            out.append(_fetch_page(p.original_url, p.url, p.title, None, p.source, fetched, client=client,
+                                   robots=robots, pacer=pacer, allow_private=allow_private, timeout=timeout))
+    return out

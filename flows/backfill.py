@@ -22,6 +22,7 @@ from flows.pipeline import (
     BatchSummary, Screened, detect_shifts, get_model, load_deduplicator, model_version, persist, record_and_deliver,
     screen_articles,
 )
+from flows.lock import store_lock
 from flows.progress import notify
 from flows.settings import load_settings
 from store import repository as repo
@@ -106,6 +107,12 @@ def backfill(sources: list[str], since: str | None = None, until: str | None = N
     settings = load_settings()
     for src in sources:
         archive_kind(Path(src))  # fail early, naming the source
+    with store_lock(settings.home, settings.db_url, "backfill", settings.db_busy_timeout_s):
+        return _replay(settings, sources, since, until, deliver_alerts, parallel, threads)
+
+
+def _replay(settings, sources: list[str], since: str | None, until: str | None, deliver_alerts: bool,
+            parallel: bool, threads: int | None) -> dict:
     store = settings.open_store()
     channels = parse_channels(settings.alert_urls)
     model = get_model(settings)

@@ -167,7 +167,7 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
     from flows import progress as listeners
     from flows.lock import store_lock
 
-    with store_lock(settings.home, settings.db_url, "backfill"), Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
+    with store_lock(settings.home, settings.db_url, "backfill", settings.db_busy_timeout_s), Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
                   TextColumn("{task.fields[problems]} problems"), TimeElapsedColumn(),
                   # no stdout/stderr proxies: they hold locks, and Dask must pickle the task's context
                   console=_console(), transient=False, redirect_stdout=False, redirect_stderr=False) as progress:
@@ -223,13 +223,28 @@ def calibrate(folds: int = typer.Option(5, help="cross-validation folds over the
 
 
 @app.command()
-def alerts(format: str = typer.Option("text", "--format", help="text or jsonl")):
+def alerts(format: str = typer.Option("text", "--format", help="text or jsonl"),
+           retry: Optional[str] = typer.Option(None, "--retry", metavar="ID",
+                                               help="send this alert again at the next run, to every channel "
+                                                    "that has not got it (failed, unknown, dead or dropped)"),
+           drop: Optional[str] = typer.Option(None, "--drop", metavar="ID",
+                                              help="never send this alert to the channels that have not got it")):
     """The recorded shift alerts and their delivery state."""
     if format not in ("text", "jsonl"):
         raise Fail(f"--format must be text or jsonl, not {format!r}", EXIT_USAGE)
+    if retry and drop:
+        raise Fail("--retry and --drop cannot be used together", EXIT_USAGE)
     settings = _settings()
     store = _check_store(settings)
     from store import repository as repo
+
+    if retry or drop:
+        alert_id = repo.resolve_alert_id(store, retry or drop)
+        changed = repo.set_deliveries(store, alert_id, state="pending" if retry else "dropped")
+        verb = "will be sent at the next run to" if retry else "dropped for"
+        _console().print(f"alert {alert_id}: {verb} {', '.join(changed)}" if changed
+                         else f"alert {alert_id}: every channel has it already; nothing to do")
+        return
 
     rows = repo.alerts(store)
     c = _console()
@@ -357,7 +372,7 @@ def _run_monitor(settings, today: str | None) -> dict:
     from flows.lock import store_lock
     from flows.monitor import monitor
 
-    with store_lock(settings.home, settings.db_url, "run"):
+    with store_lock(settings.home, settings.db_url, "run", settings.db_busy_timeout_s):
         flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.max_concurrent_requests))
         result = _quiet_flow(flow, today)
     return result
@@ -385,6 +400,9 @@ def _print_cycle(result: dict) -> None:
         c.print(f"  skipped {n}: {reason}")
     for line in result["delivery_failures"]:
         c.print(f"  delivery failed: {line}", style="red")
+    for line in result.get("delivery_unknown", []):
+        c.print(f"  delivery outcome unknown (not resent): {line}; check the channel, then "
+                "`kstance alerts --retry ID` or `--drop ID`", style="yellow")
 
 
 def _clip(text: str, n: int) -> str:

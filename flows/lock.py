@@ -1,41 +1,82 @@
 """One writer run (run, backfill, demo) per store at a time: a second one refuses with a clear message.
 
-An flock on a file under KSTANCE_HOME named after the store's URL: the kernel drops it when the process dies,
-so a killed run never leaves a stale lock behind. On PostgreSQL, a session advisory lock makes the same promise
-across machines."""
+Enforced by the store itself, so that neither KSTANCE_HOME nor the URL's spelling (`sqlite:////a/./k.db`,
+a symlink, another machine) can let a second writer in: a lease row in the database (store.repository:
+owner, heartbeat, expiry), renewed by a heartbeat thread while the run lasts. A holder killed on this host
+(SIGKILL) is recognised at once by its process id and start time; one on another host once its lease expires.
+On PostgreSQL, a session advisory lock is held as well (the server drops it when the connection dies)."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import os
+import logging
+import threading
+from datetime import timedelta
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL = timedelta(seconds=90)
+HEARTBEAT_S = 20.0
 
 
 class StoreBusy(RuntimeError):
     pass
 
 
+_held: dict[str, int] = {}  # lease holders in this process, by store URL: nested store_lock calls share one lease
+_held_lock = threading.Lock()
+
+
 @contextlib.contextmanager
-def store_lock(home: Path, db_url: str, what: str):
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / f".lock-{hashlib.sha256(db_url.encode()).hexdigest()[:12]}"
-    fh = open(path, "a+")
+def store_lock(home: Path, db_url: str, what: str, busy_timeout_s: float = 30.0):
+    """Hold the store's writer lease for the block. `home` is kept for the callers' sake: the lease lives in the
+    store, not under a home."""
+    from store import repository as repo
+
+    store = repo.open_store(db_url, busy_timeout_s)
+    owner = repo.process_owner()
+    with _held_lock:
+        nested = _held.get(db_url, 0) > 0
+        _held[db_url] = _held.get(db_url, 0) + 1
+    stop = threading.Event()
+    beat = None
     try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            raise StoreBusy(f"the store is in use by {holder}; wait for it to finish, then run `kstance {what}` again") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"kstance {what} (pid {os.getpid()})")
-        fh.flush()
-        with _pg_advisory(db_url, what):
+        if not nested:
+            try:
+                repo.acquire_lease(store, owner, f"kstance {what} (pid {owner.split(':')[1]})", LEASE_TTL)
+            except repo.LeaseHeld as exc:
+                raise StoreBusy(f"the store is in use by {exc}; wait for it to finish, then run `kstance {what}` "
+                                "again") from None
+            beat = threading.Thread(target=_heartbeat, args=(store, owner, stop), name="kstance-lease", daemon=True)
+            beat.start()
+        with _pg_advisory(db_url, what) if not nested else contextlib.nullcontext():
             yield
     finally:
-        fh.close()
+        stop.set()
+        if beat is not None:
+            beat.join(timeout=5)
+        with _held_lock:
+            _held[db_url] -= 1
+            last = _held[db_url] == 0
+        if last and beat is not None:
+            try:
+                repo.release_lease(store, owner)
+            except Exception as exc:  # a locked or vanished store: the lease expires, or the next run sees us gone
+                log.debug("could not release the store's writer lease: %s", exc)
+        store.close()
+
+
+def _heartbeat(store, owner: str, stop: threading.Event) -> None:
+    from store import repository as repo
+
+    while not stop.wait(HEARTBEAT_S):
+        try:
+            if not repo.renew_lease(store, owner, LEASE_TTL):
+                log.error("the store's writer lease was taken over by another process")
+                return
+        except Exception as exc:  # a locked or unreachable store: try again at the next beat
+            log.debug("could not renew the store's writer lease: %s", exc)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Callable
+
+from sqlalchemy.orm import Session
 
 from alerts.deliver import Channel
 from alerts.outbox import DeliveryReport, deliver_due
@@ -93,7 +96,7 @@ def screen_articles(store: repo.Store, languages: tuple[str, ...], articles: lis
     Articles already stored count as duplicates and are left as they are: reruns change nothing."""
     out = Screened(BatchSummary(read=len(articles)))
     summary = out.summary
-    known = repo.existing_urls(store, [a.url for a in articles])
+    known = repo.existing_urls(store, [a.url for a in articles], retry="replace")
     for a in articles:
         if a.url in known or a.url in dedup.seen_urls:
             summary.duplicates += 1
@@ -125,27 +128,33 @@ def screen_articles(store: repo.Store, languages: tuple[str, ...], articles: lis
     return out
 
 
-def persist(store: repo.Store, screened: Screened, verdicts: list, *, origin: str, version: str) -> BatchSummary:
-    """Store a screened batch and its verdicts in one transaction."""
+def persist(store: repo.Store, screened: Screened, verdicts: list, *, origin: str, version: str,
+            also: Callable[[Session], object] | None = None,
+            retry: repo.PageRetryPolicy = repo.PageRetryPolicy()) -> BatchSummary:
+    """Store a screened batch and its verdicts in one transaction; `also` writes in the same transaction
+    (a feed's validators, which must never be committed without the articles they cover)."""
     summary = screened.summary
     with store.session() as s:
         for a, sim, dup in screened.as_is:
-            repo.save_article(s, a, origin=origin, simhash=sim, duplicate_of=dup)
+            repo.save_article(s, a, origin=origin, simhash=sim, duplicate_of=dup, retry=retry)
         for (a, sim), v in zip(screened.to_judge, verdicts):
             stored = a if v.judgments or not v.reason else a.with_status(OK, v.reason)
-            repo.save_article(s, stored, origin=origin, simhash=sim)
+            repo.save_article(s, stored, origin=origin, simhash=sim, retry=retry)
             repo.save_judgments(s, a.url, v.judgments, version)
             summary.judged += 1
             summary.judgments += len(v.judgments)
+        if also is not None:
+            also(s)
     return summary
 
 
 def process_articles(store: repo.Store, model: StanceModel, articles: list[Article], *, origin: str,
-                     dedup: Deduplicator) -> BatchSummary:
+                     dedup: Deduplicator, also: Callable[[Session], object] | None = None,
+                     retry: repo.PageRetryPolicy = repo.PageRetryPolicy()) -> BatchSummary:
     """Screen, judge and store one batch, in this process."""
     screened = screen_articles(store, model.languages, articles, dedup)
     verdicts = model.judge_texts(screened.texts, screened.languages) if screened.to_judge else []
-    return persist(store, screened, verdicts, origin=origin, version=model_version(model))
+    return persist(store, screened, verdicts, origin=origin, version=model_version(model), also=also, retry=retry)
 
 
 def detector_config(settings: Settings) -> DetectorConfig:
@@ -181,5 +190,7 @@ def record_and_deliver(store: repo.Store, settings: Settings, channels: list[Cha
         historical = backfill or sh.detected_at < cutoff
         send_it = deliver_historical if backfill else not historical
         new += repo.record_shifts(store, [sh], historical=historical, deliver=send_it, channels=keys)
-    report = deliver_due(store, channels, settings.historical_after_days) if deliver else DeliveryReport()
+    report = deliver_due(store, channels, settings.historical_after_days, guarantee=settings.delivery_guarantee,
+                         max_attempts=settings.delivery_max_attempts,
+                         max_age=timedelta(hours=settings.delivery_max_age_h)) if deliver else DeliveryReport()
     return new, report

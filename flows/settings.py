@@ -36,10 +36,17 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = 4
     request_timeout_s: float = 20.0
     max_feed_failures: int = 5
+    page_retry_limit: int = 4  # a page that failed transiently (5xx, 429, timeout) is fetched at most this often
+    page_retry_delay_s: float = 3600.0  # ... again after this delay, doubled after each failure
     db_busy_timeout_s: float = 30.0  # how long a write waits for another writer's lock before failing clearly
     schedule_cron: str = "0 7 * * *"
     schedule_timezone: str = "Asia/Seoul"
     historical_after_days: int = 14  # a shift confirmed by older articles is recorded but not sent
+    # at-most-once: a delivery whose outcome is unknown (timeout after the request left) is not resent;
+    # at-least-once: it is (a channel may get a duplicate)
+    delivery_guarantee: Literal["at-most-once", "at-least-once"] = "at-most-once"
+    delivery_max_attempts: int = Field(default=8, ge=1)  # then the delivery is `dead`, with its last error
+    delivery_max_age_h: float = Field(default=72.0, gt=0)  # an alert still undelivered after this is `dead`
     # shift detection (classifiers/shifts.py; README "Shift detection")
     shift_method: Literal["llr", "score-cusum"] = "llr"
     shift_false_alarms_per_year: float = Field(default=0.5, gt=0)  # per target, at the stream's own rate

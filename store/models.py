@@ -28,6 +28,11 @@ class ArticleRow(Base):
     origin: Mapped[str | None] = mapped_column(String(2048))  # feed URL or archive name
     text: Mapped[str] = mapped_column(Text, default="")
     first_seen: Mapped[datetime] = mapped_column(DateTime)
+    # a publication date outside the plausible window: kept here with its problem, never used (published is None)
+    date_problem: Mapped[str | None] = mapped_column(Text)
+    # a page that failed transiently (5xx, 429, timeout): fetched again after retry_after, at most a few times
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_after: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
 
 class JudgmentRow(Base):
@@ -83,7 +88,9 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(64), primary_key=True)  # masked, stable name of the URL
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed | skipped
+    # pending | sending | sent | failed (retried) | unknown (sent or not: not resent under at-most-once)
+    # | dead (given up: too many attempts or too old) | dropped (by hand) | skipped (historical)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_try: Mapped[datetime | None] = mapped_column(DateTime)
@@ -97,3 +104,16 @@ class RunRow(Base):
     started: Mapped[datetime] = mapped_column(DateTime)
     finished: Mapped[datetime | None] = mapped_column(DateTime)
     summary: Mapped[dict | None] = mapped_column(JSON)
+
+
+class WriterLease(Base):
+    """One writer per store, whatever the home or the URL's spelling: the store itself holds who writes.
+    A lease expires unless its holder renews it (heartbeat); a holder on this host that died (SIGKILL) is
+    recognised at once by its process id and start time."""
+    __tablename__ = "writer_lease"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)  # "writer"
+    owner: Mapped[str] = mapped_column(String(256))  # host:pid:start-time
+    what: Mapped[str] = mapped_column(String(64))  # "kstance run (pid 123)"
+    acquired: Mapped[datetime] = mapped_column(DateTime)
+    heartbeat: Mapped[datetime] = mapped_column(DateTime)
+    expires: Mapped[datetime] = mapped_column(DateTime)

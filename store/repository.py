@@ -9,16 +9,16 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import create_engine, event, select, delete, func
+from sqlalchemy import create_engine, event, select, delete, func, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import InternalError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.actors import ACTORS
 from classifiers.shifts import Evidence, Observation, Shift
 from classifiers.stance import Judgment
-from extractors.article import Article
-from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, RunRow
+from extractors.article import Article, date_problem, shift_days
+from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, RunRow, WriterLease
 
 
 class StoreError(RuntimeError):
@@ -56,7 +56,8 @@ def now() -> datetime:
 
 def mask_url(url: str) -> str:
     """The store's URL for messages, password hidden. SQLAlchemy renders it when its reading is unambiguous (one
-    `@` at most, in the host part); anything else (no scheme, an unencoded `@` or `/` in the password) goes
+    `@` at most, in the host part, and a dialect SQLAlchemy knows); anything else (no scheme, an unencoded `@` or
+    `/` in the password, an apprise or web URL given as the store's, whose secrets sit in the host or path) goes
     through the one masking function (extractors.redact), which copes with URLs that do not parse."""
     from extractors.redact import mask_url as masked
 
@@ -64,7 +65,9 @@ def mask_url(url: str) -> str:
     authority = rest.split("/", 1)[0]
     if sep and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
         try:
-            return make_url(url).render_as_string(hide_password=True)
+            sa_url = make_url(url)
+            sa_url.get_dialect()  # an unknown dialect: not a database URL, SQLAlchemy's reading means nothing
+            return sa_url.render_as_string(hide_password=True)
         except Exception:
             pass
     return masked(url)
@@ -75,15 +78,36 @@ class Store:
     engine: Engine
     sessions: sessionmaker
     url: str = ""
+    file: Path | None = None  # a SQLite store's database file ...
+    identity: tuple[int, int] | None = None  # ... and its (device, inode) when the store was opened
+
+    def check_identity(self) -> None:
+        """A SQLite file deleted or replaced while kstance holds it open: SQLite goes on writing into the
+        unlinked file, and the work would be lost without a word. Checked at every commit point."""
+        if self.file is None or self.identity is None:
+            return
+        try:
+            st = os.stat(self.file)
+        except FileNotFoundError:
+            raise StoreError(f"the store's database file {self.file} was deleted while kstance was using it; "
+                             "the work of this run is lost, run it again") from None
+        except OSError as exc:
+            raise StoreError(f"the store's database file {self.file} cannot be checked: {exc}") from None
+        if (st.st_dev, st.st_ino) != self.identity:
+            raise StoreError(f"the store's database file {self.file} was replaced by another file while kstance "
+                             "was using it; the work of this run went to the old file, run it again") from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed whole or rolled back whole. A database fault (locked, read-only, disk
-        full, server gone) becomes a StoreError with one clear line; programming errors pass through."""
+        full, server gone) becomes a StoreError with one clear line; programming errors pass through. The
+        store's identity (a SQLite file not deleted nor replaced) is checked before and after each commit."""
         with self.sessions() as s:
             try:
                 yield s
+                self.check_identity()
                 s.commit()
+                self.check_identity()
             except (OperationalError, InternalError) as exc:
                 _rollback_quietly(s)
                 raise StoreError(describe_db_error(self.url, exc)) from None
@@ -135,7 +159,20 @@ def open_store(url: str, busy_timeout_s: float = 30.0) -> Store:
         from extractors.redact import scrub
 
         raise StoreError(f"cannot open the store at {mask_url(url)}: {scrub(describe_db_error(None, exc), url)}") from None
-    return Store(engine, sessionmaker(engine, expire_on_commit=False), url)
+    store = Store(engine, sessionmaker(engine, expire_on_commit=False), url)
+    db_file = _sqlite_file(sa_url)
+    if db_file is not None:
+        st = os.stat(db_file)
+        store.file, store.identity = db_file, (st.st_dev, st.st_ino)
+    return store
+
+
+def _sqlite_file(sa_url) -> Path | None:
+    """The resolved path of a SQLite store's file (whatever the URL's spelling: ./, //, links), else None."""
+    folder = _sqlite_folder(sa_url)
+    if folder is None or sa_url.query.get("mode") == "memory":
+        return None
+    return Path(sa_url.database).resolve()
 
 
 def _sqlite_folder(sa_url) -> Path | None:
@@ -158,44 +195,92 @@ def migrate(engine: Engine) -> None:
 
 # -- articles -------------------------------------------------------------------------------------
 
-def existing_urls(store: Store, urls: Iterable[str]) -> set[str]:
+def existing_urls(store: Store, urls: Iterable[str], *, retry: str = "known") -> set[str]:
+    """The URLs among `urls` that are stored. A page waiting to be fetched again after a transient failure
+    counts as stored with retry="known", as not stored once it is due with retry="due" (collection: fetch it),
+    and as not stored at all with retry="replace" (screening: the fresh copy replaces it)."""
     urls = list(set(urls))
     found: set[str] = set()
+    q = select(ArticleRow.url)
+    if retry == "due":
+        q = q.where((ArticleRow.retry_after.is_(None)) | (ArticleRow.retry_after > now()))
+    elif retry == "replace":
+        q = q.where(ArticleRow.retry_after.is_(None))
     with store.session() as s:
         for i in range(0, len(urls), 500):
-            found.update(s.scalars(select(ArticleRow.url).where(ArticleRow.url.in_(urls[i:i + 500]))))
+            found.update(s.scalars(q.where(ArticleRow.url.in_(urls[i:i + 500]))))
     return found
 
 
+def due_page_retries(store: Store, limit: int = 100) -> list[tuple[str, str, str, str, str | None]]:
+    """(url, original url, title, source, origin) of the pages due to be fetched again, oldest first."""
+    with store.session() as s:
+        return list(s.execute(
+            select(ArticleRow.url, ArticleRow.original_url, ArticleRow.title, ArticleRow.source, ArticleRow.origin)
+            .where(ArticleRow.retry_after.is_not(None), ArticleRow.retry_after <= now())
+            .order_by(ArticleRow.retry_after, ArticleRow.url).limit(limit)).tuples())
+
+
 def dedup_index(store: Store) -> list[tuple[str, str, str | None]]:
-    """(url, content_hash, simhash) of every stored story that is not itself a duplicate."""
+    """(url, content_hash, simhash) of every stored story that is not itself a duplicate (nor a page
+    waiting to be fetched again)."""
     with store.session() as s:
         return list(s.execute(select(ArticleRow.url, ArticleRow.content_hash, ArticleRow.simhash)
-                              .where(ArticleRow.duplicate_of.is_(None))).tuples())
+                              .where(ArticleRow.duplicate_of.is_(None), ArticleRow.retry_after.is_(None))).tuples())
+
+
+def _text(value):
+    """Text as every backend stores it: PostgreSQL refuses NUL characters, so none reaches the store."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _text(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class PageRetryPolicy:
+    """A page that failed transiently is fetched again after delay, 2 x delay, 4 x delay, ..., `limit` times in all."""
+    limit: int = 4
+    delay: timedelta = timedelta(hours=1)
 
 
 def save_article(s: Session, a: Article, *, origin: str | None, simhash: int | None = None,
-                 duplicate_of: str | None = None) -> None:
+                 duplicate_of: str | None = None, retry: PageRetryPolicy = PageRetryPolicy()) -> None:
+    """Insert or update one article. A publication date outside the plausible window is stored as its problem
+    (published stays empty, so detection, tables and plots never see it). A page that failed transiently
+    (a.transient) is scheduled to be fetched again, with back-off, until retry.limit attempts."""
     row = s.get(ArticleRow, a.url)
     if row is None:
-        row = ArticleRow(url=a.url, first_seen=now())
+        row = ArticleRow(url=a.url, first_seen=now(), fetch_attempts=0)
         s.add(row)
-    row.original_url = a.original_url
-    row.title, row.source, row.author = a.title, a.source, a.author
-    row.published, row.language = a.published, a.language
-    row.status, row.reason = a.status, a.reason
+    problem = date_problem(a.published)
+    row.original_url = _text(a.original_url)
+    row.title, row.source, row.author = _text(a.title), _text(a.source), _text(a.author)
+    row.published, row.language = (None if problem else a.published), _text(a.language)
+    row.date_problem = problem
+    row.status, row.reason = a.status, _text(a.reason)
     row.content_hash = a.content_hash
     row.simhash = f"{simhash:016x}" if simhash is not None else None
     row.duplicate_of = duplicate_of
-    row.origin = origin
-    row.text = a.text
+    row.origin = _text(origin)
+    row.text = _text(a.text)
+    row.retry_after = None
+    if a.transient:
+        row.fetch_attempts = (row.fetch_attempts or 0) + 1
+        if row.fetch_attempts < retry.limit:
+            row.retry_after = now() + retry.delay * 2 ** (row.fetch_attempts - 1)
+        else:
+            row.reason = f"{row.reason} (gave up after {row.fetch_attempts} attempts)"
 
 
 def save_judgments(s: Session, url: str, judgments: list[Judgment], model: str) -> None:
     s.execute(delete(JudgmentRow).where(JudgmentRow.article_url == url))
     for j in judgments:
         s.add(JudgmentRow(article_url=url, actor=j.actor, stance=j.stance, score=j.score, confidence=j.confidence,
-                          evidence=list(j.evidence), sentences=j.sentences, model=model))
+                          evidence=_text(list(j.evidence)), sentences=j.sentences, model=model))
 
 
 def series(store: Store, actor: str) -> list[Observation]:
@@ -222,7 +307,7 @@ def stance_table(store: Store, recent_days: int = 30) -> list[dict]:
             if last is None:
                 out.append({"actor": actor, "n": 0})
                 continue
-            since = last - timedelta(days=recent_days)
+            since = shift_days(last, -recent_days)
             rows = s.execute(
                 select(JudgmentRow, ArticleRow.title).join(ArticleRow, ArticleRow.url == JudgmentRow.article_url)
                 .where(JudgmentRow.actor == actor, ArticleRow.published >= since)
@@ -254,28 +339,39 @@ def record_poll(store: Store, url: str, *, name: str, outlet: str, language: str
                 max_failures: int, base_interval: timedelta) -> FeedRow:
     """Update a feed's state after a poll: back-off doubles with each consecutive failure, and the feed
     is disabled, with the reason, after max_failures in a row."""
-    t = now()
     with store.session() as s:
-        row = s.get(FeedRow, url)
-        if row is None:
-            row = FeedRow(url=url, consecutive_failures=0, items_seen=0, disabled=False)
-            s.add(row)
-        row.name, row.outlet, row.language = name, outlet, language
-        row.last_polled = t
-        if ok:
-            row.etag, row.last_modified = etag, last_modified
-            row.last_success, row.last_error = t, None
-            row.consecutive_failures = 0
-            row.next_poll = t + base_interval
-            row.items_seen = (row.items_seen or 0) + items
-        else:
-            row.last_error = error
-            row.consecutive_failures = (row.consecutive_failures or 0) + 1
-            row.next_poll = t + base_interval * min(2 ** row.consecutive_failures, 32)
-            if row.consecutive_failures >= max_failures:
-                row.disabled = True
-                row.disabled_reason = f"{row.consecutive_failures} failures in a row; last: {error}"
-        return row
+        return apply_poll(s, url, name=name, outlet=outlet, language=language, ok=ok, error=error, etag=etag,
+                          last_modified=last_modified, items=items, max_failures=max_failures,
+                          base_interval=base_interval)
+
+
+def apply_poll(s: Session, url: str, *, name: str, outlet: str, language: str | None, ok: bool,
+               error: str | None, etag: str | None, last_modified: str | None, items: int,
+               max_failures: int, base_interval: timedelta) -> FeedRow:
+    """record_poll inside a caller's transaction: the flows commit a feed's validators (ETag, Last-Modified)
+    in the same transaction as the articles they cover, so a run killed or failing in between is finished
+    by the next one (which polls without them and gets the articles again)."""
+    t = now()
+    row = s.get(FeedRow, url)
+    if row is None:
+        row = FeedRow(url=url, consecutive_failures=0, items_seen=0, disabled=False)
+        s.add(row)
+    row.name, row.outlet, row.language = name, outlet, language
+    row.last_polled = t
+    if ok:
+        row.etag, row.last_modified = etag, last_modified
+        row.last_success, row.last_error = t, None
+        row.consecutive_failures = 0
+        row.next_poll = t + base_interval
+        row.items_seen = (row.items_seen or 0) + items
+    else:
+        row.last_error = error
+        row.consecutive_failures = (row.consecutive_failures or 0) + 1
+        row.next_poll = t + base_interval * min(2 ** row.consecutive_failures, 32)
+        if row.consecutive_failures >= max_failures:
+            row.disabled = True
+            row.disabled_reason = f"{row.consecutive_failures} failures in a row; last: {error}"
+    return row
 
 
 # -- alerts and the outbox ------------------------------------------------------------------------
@@ -356,6 +452,53 @@ def mark_delivery(store: Store, alert_id: str, channel: str, *, state: str, erro
             d.sent_at, d.next_try = now(), None
         elif state == "failed":
             d.next_try = now() + retry_base * min(2 ** max(0, d.attempts - 1), 64)
+        elif state == "unknown":
+            d.next_try = None
+
+
+def expire_deliveries(store: Store, max_attempts: int, older_than: datetime) -> list[tuple[str, str, str]]:
+    """Failed deliveries that have had their attempts, or whose alert was recorded before `older_than`,
+    become `dead`, keeping their last error. Returns (alert id, channel, last error) of each."""
+    out = []
+    with store.session() as s:
+        rows = s.execute(select(DeliveryRow, AlertRow.created_at).join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+                         .where(DeliveryRow.state.in_(("failed", "pending")))).all()
+        for d, created in rows:
+            too_many = d.state == "failed" and (d.attempts or 0) >= max_attempts
+            too_old = created is not None and created < older_than and (d.attempts or 0) > 0
+            if too_many or too_old:
+                why = f"{d.attempts} attempts" if too_many else f"still undelivered after {(now() - created).days} days"
+                d.state, d.next_try = "dead", None
+                d.last_error = f"gave up ({why}); last error: {d.last_error or 'none'}"
+                out.append((d.alert_id, d.channel, d.last_error))
+    return out
+
+
+def resolve_alert_id(store: Store, prefix: str) -> str:
+    """The alert id that `prefix` names (a whole id or an unambiguous start of one); StoreError otherwise."""
+    with store.session() as s:
+        ids = list(s.scalars(select(AlertRow.id).where(AlertRow.id.startswith(prefix, autoescape=True)).limit(2)))
+    if not ids or not prefix:
+        raise StoreError(f"no alert with id {prefix!r} (see `kstance alerts --format jsonl`)")
+    if len(ids) > 1:
+        raise StoreError(f"{prefix!r} names more than one alert; give more of its id")
+    return ids[0]
+
+
+def set_deliveries(store: Store, alert_id: str, *, state: str) -> list[str]:
+    """By hand: `pending` (send again at the next run, attempts counted afresh) or `dropped` (never send),
+    for every delivery of the alert not already sent. Returns the channels changed."""
+    changed = []
+    with store.session() as s:
+        for d in s.scalars(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id, DeliveryRow.state != "sent")):
+            if state == "pending":
+                d.attempts, d.next_try = 0, None
+                d.last_error = f"retry asked by hand (was {d.state}: {d.last_error or 'no error'})"[:2000]
+            else:
+                d.last_error = f"dropped by hand (was {d.state}: {d.last_error or 'no error'})"[:2000]
+            d.state = state
+            changed.append(d.channel)
+    return changed
 
 
 def start_run(store: Store, kind: str) -> int:
@@ -376,3 +519,84 @@ def finish_run(store: Store, run_id: int, summary: dict) -> None:
 def last_runs(store: Store, n: int = 5) -> list[RunRow]:
     with store.session() as s:
         return list(s.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(n)))
+
+
+# -- the writer lease -----------------------------------------------------------------------------
+
+LEASE = "writer"
+
+
+def process_owner() -> str:
+    """This process, as the lease names it: host, process id and the process's start time (a reused pid is
+    another process)."""
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
+
+
+def _holder_is_dead(owner: str) -> bool:
+    """A holder on this host whose process is gone (killed) or whose pid now belongs to another process."""
+    import socket
+
+    host, _, rest = owner.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's process: only its lease's expiry tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return started not in ("?", "") and _start_time(int(pid)) != started
+
+
+class LeaseHeld(RuntimeError):
+    """Another process holds the store's writer lease; the message names it."""
+
+
+def acquire_lease(store: Store, owner: str, what: str, ttl: timedelta) -> None:
+    """Take the store's one writer lease, or raise LeaseHeld naming the holder. A lease whose holder stopped
+    renewing it (expired) or died on this host is taken over. Compare-and-swap on the row: of two processes
+    racing for it, exactly one wins, on SQLite as on PostgreSQL."""
+    for _ in range(3):
+        t = now()
+        with store.session() as s:
+            row = s.get(WriterLease, LEASE)
+            if row is None:
+                s.add(WriterLease(name=LEASE, owner=owner, what=what[:64], acquired=t, heartbeat=t, expires=t + ttl))
+                try:
+                    s.flush()
+                except IntegrityError:  # another process inserted it first: look again
+                    s.rollback()
+                    continue
+                return
+            seen_owner, seen_beat, holder = row.owner, row.heartbeat, row.what
+            if seen_owner != owner and row.expires > t and not _holder_is_dead(seen_owner):
+                raise LeaseHeld(f"{holder} on {seen_owner.split(':')[0]}, last seen {seen_beat:%H:%M:%S} UTC")
+            won = s.execute(update(WriterLease).where(
+                WriterLease.name == LEASE, WriterLease.owner == seen_owner, WriterLease.heartbeat == seen_beat,
+            ).values(owner=owner, what=what[:64], acquired=t, heartbeat=t, expires=t + ttl)).rowcount
+            if won == 1:
+                return
+    raise LeaseHeld("another process that is taking it at this moment")
+
+
+def renew_lease(store: Store, owner: str, ttl: timedelta) -> bool:
+    """The holder's heartbeat; False when the lease is no longer this owner's."""
+    t = now()
+    with store.session() as s:
+        return s.execute(update(WriterLease).where(WriterLease.name == LEASE, WriterLease.owner == owner)
+                         .values(heartbeat=t, expires=t + ttl)).rowcount == 1
+
+
+def release_lease(store: Store, owner: str) -> None:
+    with store.session() as s:
+        s.execute(delete(WriterLease).where(WriterLease.name == LEASE, WriterLease.owner == owner))

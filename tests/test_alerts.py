@@ -174,18 +174,110 @@ def test_webhook_500_then_200_is_retried_and_delivered_once(slack, store):
     assert len(slack.received) == 2  # one refused, one accepted, none after
 
 
-def test_webhook_timing_out_stays_in_the_outbox_and_is_delivered_once_later(slack, store):
+def test_webhook_timing_out_after_receiving_is_unknown_and_never_resent(slack, store):
+    """The POST arrived, the answer did not (apprise's read timeout): at most once, it is not sent again."""
     channels = parse_channels([SLACK_URL + "?rto=1"])  # apprise's read timeout: 1 s
     slack.answers.extend(["hang"])
     sh = make_shift()
     repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
     first = deliver_due(store, channels, retry_base=timedelta(0))
-    assert len(first.failed) == 1 and not first.sent
+    assert first.unknown == [(sh.key, channels[0].key)] and not first.failed and not first.sent
     [(_, [delivery])] = repo.alerts(store)
-    assert delivery.state == "failed" and delivery.attempts == 1
-    assert len(deliver_due(store, channels, retry_base=timedelta(0)).sent) == 1
-    assert deliver_due(store, channels, retry_base=timedelta(0)).sent == []
-    assert len(slack.accepted) == 1
+    assert delivery.state == "unknown" and delivery.attempts == 1 and "read timeout" in delivery.last_error
+    for _ in range(2):
+        again = deliver_due(store, channels, retry_base=timedelta(0))
+        assert again.sent == [] and again.failed == []
+    assert len(slack.received) == 1  # what the endpoint received, not what it answered
+
+
+def test_webhook_timing_out_is_sent_again_under_at_least_once(slack, store):
+    channels = parse_channels([SLACK_URL + "?rto=1"])
+    slack.answers.extend(["hang"])
+    sh = make_shift()
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
+    assert deliver_due(store, channels, retry_base=timedelta(0), guarantee="at-least-once").failed
+    assert len(deliver_due(store, channels, retry_base=timedelta(0), guarantee="at-least-once").sent) == 1
+    assert deliver_due(store, channels, retry_base=timedelta(0), guarantee="at-least-once").sent == []
+    assert len(slack.received) == 2 and len(slack.accepted) == 1
+
+
+def test_a_late_answering_json_webhook_receives_each_alert_once(server, store):
+    """A generic json:// webhook that takes the POST and answers after apprise's read timeout."""
+    received = []
+
+    def late(req):
+        n = int(req.headers.get("Content-Length", 0))
+        received.append(json.loads(req.rfile.read(n)))
+        time.sleep(2.0)
+        respond("ok", ctype="text/plain")(req)
+
+    server.routes["/hook"] = late
+    channels = parse_channels([server.url("/hook").replace("http://", "json://") + "?rto=1"])
+    shifts = [make_shift(title=f"Story {a}", actor=a) for a in ("JP", "CN")]
+    repo.record_shifts(store, shifts, historical=False, deliver=True, channels=[channels[0].key])
+    for _ in range(3):
+        deliver_due(store, channels, retry_base=timedelta(0))
+    assert sorted(r["title"] for r in received) == sorted(subject(sh) for sh in shifts)
+    assert sorted(d.state for _, dels in repo.alerts(store) for d in dels) == ["unknown", "unknown"]
+
+
+def test_a_refused_connection_is_failed_then_dead_after_its_attempts_with_the_last_error(store):
+    port = free_port()  # nothing listens: the request never left
+    channels = parse_channels([f"json://127.0.0.1:{port}/hook"])
+    sh = make_shift()
+    repo.record_shifts(store, [sh], historical=False, deliver=True, channels=[channels[0].key])
+    first = deliver_due(store, channels, retry_base=timedelta(0), max_attempts=2)
+    assert first.failed and not first.unknown and not first.dead
+    second = deliver_due(store, channels, retry_base=timedelta(0), max_attempts=2)
+    assert second.failed and [(a, c) for a, c, _ in second.dead] == [(sh.key, channels[0].key)]
+    [(_, [delivery])] = repo.alerts(store)
+    assert delivery.state == "dead" and delivery.attempts == 2 and "last error" in delivery.last_error
+    assert deliver_due(store, channels, retry_base=timedelta(0), max_attempts=2).failed == []  # given up
+
+
+def test_an_alert_older_than_the_maximum_age_is_dead(store):
+    port = free_port()
+    channels = parse_channels([f"json://127.0.0.1:{port}/hook"])
+    repo.record_shifts(store, [make_shift()], historical=False, deliver=True, channels=[channels[0].key])
+    assert deliver_due(store, channels, retry_base=timedelta(0)).failed
+    report = deliver_due(store, channels, retry_base=timedelta(0), max_age=timedelta(0))
+    assert report.dead and not report.failed  # not tried again: dead before the attempt
+    [(_, [delivery])] = repo.alerts(store)
+    assert delivery.state == "dead" and delivery.attempts == 1
+
+
+def test_retry_and_drop_by_hand_from_the_command_line(server, tmp_path):
+    from tests.test_cli import one_line_error, run
+
+    received = []
+
+    def hook(req):
+        n = int(req.headers.get("Content-Length", 0))
+        received.append(json.loads(req.rfile.read(n)))
+        respond("ok", ctype="text/plain")(req)
+
+    server.routes["/hook"] = hook
+    url = server.url("/hook").replace("http://", "json://")
+    channels = parse_channels([url])
+    db_url = f"sqlite:///{tmp_path / 'k.db'}"
+    store = repo.open_store(db_url)
+    jp, cn = make_shift(actor="JP"), make_shift(actor="CN")
+    repo.record_shifts(store, [jp, cn], historical=False, deliver=True, channels=[channels[0].key])
+    for sh in (jp, cn):  # as a late-answering webhook leaves them
+        repo.mark_delivery(store, sh.key, channels[0].key, state="sending")
+        repo.mark_delivery(store, sh.key, channels[0].key, state="unknown", error="outcome unknown: read timeout")
+    env = {"KSTANCE_DATABASE_URL": db_url}
+    proc = run(["alerts", "--retry", jp.key[:10]], tmp_path, env)
+    assert proc.returncode == 0 and "will be sent at the next run" in proc.stdout, proc.stderr
+    proc = run(["alerts", "--drop", cn.key], tmp_path, env)
+    assert proc.returncode == 0 and "dropped" in proc.stdout, proc.stderr
+    assert "no alert with id" in one_line_error(run(["alerts", "--retry", "nope"], tmp_path, env))
+    report = deliver_due(store, channels, retry_base=timedelta(0))
+    assert report.sent == [(jp.key, channels[0].key)] and [r["title"] for r in received] == [subject(jp)]
+    states = {a.id: [d.state for d in dels] for a, dels in repo.alerts(store)}
+    assert states == {jp.key: ["sent"], cn.key: ["dropped"]}
+    assert deliver_due(store, channels, retry_base=timedelta(0)).sent == [] and len(received) == 1
+    store.close()
 
 
 def test_historical_alerts_are_recorded_but_not_sent(smtp, store):

@@ -89,3 +89,57 @@ def test_unsupported_or_missing_source_is_named(tmp_path):
         read_archive(tmp_path / "x.csv")
     with pytest.raises(UnsupportedArchive, match="no such file"):
         read_archive(tmp_path / "missing.jsonl")
+
+
+# -- per-record validation (issue 17) ---------------------------------------------------------------------------
+
+def test_a_jsonl_file_starting_with_a_bom_keeps_its_first_record(tmp_path):
+    p = tmp_path / "bom.jsonl"
+    lines = [json.dumps({"url": f"https://example.com/{i}", "published": "2024-01-02", "text": TEXT}) for i in (1, 2)]
+    p.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())
+    arts, problems = _articles(read_archive(p))
+    assert [a.url for a in arts] == ["https://example.com/1", "https://example.com/2"] and not problems
+    gz = tmp_path / "bom.jsonl.gz"
+    gz.write_bytes(gzip.compress(b"\xef\xbb\xbf" + "\n".join(lines).encode()))
+    assert len(_articles(read_archive(gz))[0]) == 2
+
+
+def test_nul_characters_are_removed_and_wrong_types_are_a_problem_for_that_record_only(tmp_path):
+    p = tmp_path / "nasty.jsonl"
+    p.write_text("\n".join([
+        json.dumps({"url": "https://example.com/nul", "title": "Bad\u0000title", "published": "2024-01-02",
+                    "text": TEXT.replace("Tokyo", "To\u0000kyo"), "source": "Yon\u0000hap"}),
+        json.dumps({"url": ["https://example.com/list"], "text": TEXT}),
+        json.dumps({"url": "https://example.com/obj-title", "title": {"a": 1}, "text": TEXT}),
+        json.dumps({"url": "https://example.com/num-source", "source": 42, "published": "2024-01-03", "text": TEXT}),
+        json.dumps({"url": "https://example.com/html-list", "html": ["<p>x</p>"]}),
+        json.dumps({"url": "https://example.com/last", "published": "2024-01-04", "text": TEXT}),
+    ]))
+    arts, problems = _articles(read_archive(p))
+    assert [a.url for a in arts] == ["https://example.com/nul", "https://example.com/num-source",
+                                     "https://example.com/last"]
+    nul = arts[0]
+    assert "\x00" not in nul.title + nul.text + nul.source and "Tokyo" in nul.text and nul.source == "Yonhap"
+    assert arts[1].source == "42"
+    assert [(x.where, x.reason) for x in problems] == [
+        ("nasty.jsonl:2", "field 'url' is list, not text"),
+        ("nasty.jsonl:3", "field 'title' is dict, not text"),
+        ("nasty.jsonl:5", "field 'html' is list, not text"),
+    ]
+
+
+def test_a_folder_with_bad_sidecar_types_and_a_bom_goes_on(tmp_path):
+    html, meta = fixture_page("017")
+    (tmp_path / "017.html").write_bytes(html)
+    (tmp_path / "017.meta.json").write_text(json.dumps({**meta, "url": 12345}))
+    (tmp_path / "018.html").write_bytes(html)
+    (tmp_path / "018.meta.json").write_text(json.dumps({**meta, "url": "https://e.com/ok", "title": ["x"]}))
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"url": "https://e.com/bom", "text": TEXT}).encode())
+    (tmp_path / "nul.txt").write_text(TEXT.replace("Seoul", "Se\u0000oul"))
+    arts, problems = _articles(read_archive(tmp_path))
+    assert sorted(a.url for a in arts if a.url.startswith("https")) == ["https://e.com/bom"]
+    assert any("\x00" not in a.text and "Seoul" in a.text for a in arts if a.url.startswith("file:"))
+    assert sorted((x.where, x.reason) for x in problems) == [
+        ("017.html", "017.meta.json: field 'url' is int, not text"),
+        ("018.html", "018.meta.json: field 'title' is list, not text"),
+    ]
