@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import urlsplit
@@ -123,7 +123,7 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
             else:
                 art = article_from_text(r.body.decode("utf-8", "replace"), entry.url, canonical=canonical,
                                         title=entry.title, published=entry.published, source=outlet)
-            out.articles.append(art)
+            out.articles.append(replace(art, served_url=r.url or entry.url))  # the address that answered: it opens
         return out
     finally:
         if own:
