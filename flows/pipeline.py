@@ -164,10 +164,12 @@ def record_and_deliver(store: repo.Store, settings: Settings, channels: list[Cha
     today = today or date.today()
     cutoff = today - timedelta(days=settings.historical_after_days)
     keys = [c.key for c in channels]
+    muted = repo.muted_actors(store, today)  # `kstance mute`: recorded and marked, not sent
     new: list[str] = []
     for sh in shifts:
         historical = backfill or sh.detected_at < cutoff
         send_it = deliver_historical if backfill else not historical
-        new += repo.record_shifts(store, [sh], historical=historical, deliver=send_it, channels=keys)
-    report = deliver_due(store, channels, settings.historical_after_days) if deliver else DeliveryReport()
+        new += repo.record_shifts(store, [sh], historical=historical, deliver=send_it, channels=keys, muted=muted)
+    report = (deliver_due(store, channels, settings.historical_after_days, report_url=settings.report_url)
+              if deliver else DeliveryReport())
     return new, report

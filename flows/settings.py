@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     cusum_h: float = 5.0
     cusum_k: float = 0.5
     score_sigma: float = 0.5
+    report_url: str | None = None  # where the report is published (a web address): alerts link to it
 
     @field_validator("alert_urls", mode="before")
     @classmethod
