@@ -8,6 +8,8 @@ import pytest
 from tests.test_alerts import SECRET, SLACK_URL, free_port, mail_url, slack, smtp  # noqa: F401 (fixtures)
 from tests.test_cli import one_line_error, run
 
+SLOW_MACHINE = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"}  # a shared 2-core machine starts Prefect slowly
+
 
 def kstance_in_process(monkeypatch, *args) -> int:
     """The kstance command in this process (so apprise's Slack plugin can be pointed at the loopback webhook)."""
@@ -52,7 +54,7 @@ def test_test_message_without_channels_says_what_to_set(tmp_path):
 
 @pytest.mark.slow
 def test_demo_send_delivers_its_alert_and_says_where_its_store_and_report_are(smtp, tmp_path):  # noqa: F811
-    proc = run(["demo", "--send"], tmp_path, env={"KSTANCE_ALERT_URLS": mail_url(smtp.port)}, timeout=600)
+    proc = run(["demo", "--send"], tmp_path, env={"KSTANCE_ALERT_URLS": mail_url(smtp.port), **SLOW_MACHINE}, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert any("Seoul's stance toward Japan" in m["Subject"] for m in smtp.messages), [m["Subject"] for m in smtp.messages]
     home = tmp_path / ".kstance" / "demo"
@@ -64,6 +66,6 @@ def test_demo_send_delivers_its_alert_and_says_where_its_store_and_report_are(sm
 @pytest.mark.slow
 def test_demo_without_send_sends_nothing_even_with_channels_configured(smtp, tmp_path):  # noqa: F811
     (tmp_path / "kstance.toml").write_text(f'alert_urls = ["{mail_url(smtp.port)}"]\n')
-    proc = run(["demo"], tmp_path, timeout=600)
+    proc = run(["demo"], tmp_path, env=SLOW_MACHINE, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert smtp.messages == [] and "delivered 0" in proc.stdout
