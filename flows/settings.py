@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     cusum_k: float = 0.5
     score_sigma: float = 0.5
     report_url: str | None = None  # where the report is published (a web address): alerts link to it
+    digest: Literal["off", "daily"] = "off"  # daily: one message a day (judgments per target, shifts) instead of single alerts
 
     @field_validator("alert_urls", mode="before")
     @classmethod

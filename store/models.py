@@ -107,3 +107,13 @@ class MuteRow(Base):
     actor: Mapped[str] = mapped_column(String(2), primary_key=True)
     until: Mapped[date] = mapped_column(Date)  # muted through this day (inclusive)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DigestRow(Base):
+    __tablename__ = "digests"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="sending")  # sending | sent | failed | unknown
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -292,7 +292,8 @@ def record_poll(store: Store, url: str, *, name: str, outlet: str, language: str
 # -- alerts and the outbox ------------------------------------------------------------------------
 
 def record_shifts(store: Store, actor_shifts: list[Shift], *, historical: bool, deliver: bool,
-                  channels: list[str], muted: frozenset[str] | set[str] = frozenset()) -> list[str]:
+                  channels: list[str], muted: frozenset[str] | set[str] = frozenset(),
+                  pending_state: str = "pending") -> list[str]:
     """Write new shifts as alerts, each with a delivery per channel: `pending` when they are to be sent,
     `skipped` otherwise, `muted` when their target is in `muted` (the alert is recorded and marked, not sent).
     Returns the ids of the alerts that were new. Known ids are left as they are."""
@@ -311,7 +312,7 @@ def record_shifts(store: Store, actor_shifts: list[Shift], *, historical: bool, 
                 historical=historical, created_at=now(), muted=sh.actor in muted,
             ))
             s.flush()
-            state = "muted" if sh.actor in muted else "pending" if deliver else "skipped"
+            state = "muted" if sh.actor in muted else pending_state if deliver else "skipped"  # `digest`: sent in the day's digest
             for ch in channels:
                 s.add(DeliveryRow(alert_id=sh.key, channel=ch, state=state, attempts=0))
             new.append(sh.key)

@@ -1,5 +1,5 @@
 """served URL of each article (the link people get; `url` stays the canonical dedup key), muted targets,
-muted and acknowledged alerts
+muted and acknowledged alerts, daily digests
 
 Revision ID: 0002_i16
 Revises: 0001
@@ -29,9 +29,19 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('actor')
     )
+    op.create_table('digests',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('day', 'channel')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('digests')
     op.drop_table('mutes')
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.drop_column('acked_at')
