@@ -31,7 +31,8 @@ def publish_monitor(store: repo.Store, reference: dict, new_articles, new_total:
 
         md = ["# kstance: stance per actor", "", stance_markdown(store, reference), "",
               f"## New articles ({new_total})", ""]
-        md += [f"- [{_cell(a.title or a.url)}]({a.url}) ({a.published or 'no date'}, {a.status})" for a in new_articles[:100]]
+        link = lambda a: a.served_url or a.original_url or a.url  # noqa: E731 (the address that opens, not the dedup key)
+        md += [f"- [{_cell(a.title or link(a))}]({link(a)}) ({a.published or 'no date'}, {a.status})" for a in new_articles[:100]]
         md += ["", f"## New alerts ({len(new_alerts)})", ""]
         for a, d in repo.alerts(store):
             if a.id in set(new_alerts):
