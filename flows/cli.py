@@ -197,7 +197,7 @@ def alerts(format: str = typer.Option("text", "--format", help="text or jsonl"),
     """The recorded shift alerts and their delivery state."""
     if format not in ("text", "jsonl"):
         raise Fail(f"--format must be text or jsonl, not {format!r}", EXIT_USAGE)
-    if test or ack:
+    if test is True or isinstance(ack, str):  # (called as a function, by the demo, the options are typer's defaults)
         from flows.cli_analyst import alerts_action
 
         return alerts_action(test, ack)

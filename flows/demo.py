@@ -144,7 +144,7 @@ def run_demo(console, send: bool = False) -> None:
     from flows.cli import alerts as show_alerts
 
     console.print("\n[bold]Alerts[/bold]")
-    show_alerts(format="text")
+    show_alerts(format="text", test=False, ack=None)
     console.print(f"\nstore:  {settings.db_url}")
     console.print(f"report: {(settings.home / 'report' / 'index.html').resolve()}")
     console.print(f"The demo keeps its own store; to look at it again: KSTANCE_HOME={settings.home.resolve()} "
