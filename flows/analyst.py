@@ -98,8 +98,9 @@ def judgments_jsonl(records: list[dict]) -> str:
 def ack_alert(store, alert_id: str) -> str:
     from store import repository as repo
 
-    if len(alert_id) < 6:
-        raise AnalystError(f"give at least 6 characters of the alert id, not {alert_id!r}")
+    alert_id = alert_id.strip().lower()
+    if len(alert_id) < 6 or not all(c in "0123456789abcdef" for c in alert_id):
+        raise AnalystError(f"give at least 6 characters of the alert id (hexadecimal), not {alert_id!r}")
     found = repo.ack_alert(store, alert_id)
     if not found:
         raise AnalystError(f"no alert with an id starting {alert_id!r} (see `kstance alerts --format jsonl`)")
