@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import urlsplit
@@ -122,6 +122,8 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
                 art = Article(url=canonical, original_url=entry.url, title=entry.title, text="", published=None,
                               source=outlet, status=UNEXTRACTABLE,
                               reason=f"page not fetched: {type(exc).__name__}: {str(exc)[:160]}", fetched_at=fetched)
+            else:
+                art = replace(art, served_url=r.url or entry.url)  # the address that answered: it opens
             out.articles.append(art)
         return out
     finally:
