@@ -60,9 +60,10 @@ def mask_url(url: str) -> str:
     through the one masking function (extractors.redact), which copes with URLs that do not parse."""
     from extractors.redact import mask_url as masked
 
-    _, sep, rest = str(url).partition("://")
+    scheme, sep, rest = str(url).partition("://")
     authority = rest.split("/", 1)[0]
-    if sep and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
+    database = scheme.split("+", 1)[0].lower() in ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
+    if sep and database and "?" not in rest and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
         try:
             return make_url(url).render_as_string(hide_password=True)
         except Exception:
