@@ -79,7 +79,7 @@ def send_check(channel: Channel) -> str | None:
     from datetime import datetime, timezone
 
     sent_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return notify(channel, CHECK_SUBJECT, check_message(channel.masked, sent_at), apprise.NotifyFormat.TEXT)
+    return notify(channel, CHECK_SUBJECT, check_message(mask(channel.url), sent_at), apprise.NotifyFormat.TEXT)
 
 
 def notify(channel: Channel, title: str, body: str, fmt) -> str | None:

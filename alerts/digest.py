@@ -13,7 +13,7 @@ import apprise
 from sqlalchemy import select
 
 from alerts.deliver import Channel, notify
-from alerts.render import _plain, summary_line
+from alerts.render import _plain, _slack_href, _slack_text, summary_line
 from classifiers.actors import ACTOR_NAMES, ACTORS
 from store.models import AlertRow, ArticleRow, DigestRow, JudgmentRow
 from store.repository import Store, now, shift_from_row
@@ -21,8 +21,10 @@ from store.repository import Store, now, shift_from_row
 MAX_ITEMS = 8  # per target: the most confident judgments of the day
 
 
-def digest_content(store: Store, since: datetime, day: date, report_url: str | None = None) -> tuple[str, str]:
-    """(subject, plain-text body) of the digest of everything stored since `since`."""
+def digest_content(store: Store, since: datetime, day: date, report_url: str | None = None,
+                   clean=_plain) -> tuple[str, str]:
+    """(subject, plain-text body) of the digest of everything stored since `since`. `clean` makes untrusted text
+    (outlets, titles) inert for the channel: _plain, or _slack_text for Slack (no mention or link tokens)."""
     with store.session() as s:
         rows = s.execute(select(JudgmentRow, ArticleRow).join(ArticleRow, ArticleRow.url == JudgmentRow.article_url)
                          .where(ArticleRow.first_seen >= since)).all()
@@ -49,9 +51,9 @@ def digest_content(store: Store, since: datetime, day: date, report_url: str | N
                       f"{'s' if len(items) != 1 else ''} ({mix}); mean score {mean:+.2f}"]
         for j, a in sorted(items, key=lambda r: -r[0].confidence)[:MAX_ITEMS]:
             link = a.served_url or a.original_url or a.url
-            lines.append(f"- {a.published or 'no date'}  {j.stance} ({j.score:+.2f})  {_plain(a.source or '-')}: "
-                         f"{_plain(a.title)}")
-            lines.append(f"  {link}")
+            lines.append(f"- {a.published or 'no date'}  {j.stance} ({j.score:+.2f})  {clean(a.source or '-')}: "
+                         f"{clean(a.title)}")
+            lines.append(f"  {_slack_href(link) if clean is _slack_text else link}")  # no |, <, >, @, ! in Slack
     if not rows and not alerts:
         lines += ["", "Nothing new was judged."]
     if report_url:
@@ -67,7 +69,7 @@ def send_digest(store: Store, channels: list[Channel], day: date, report_url: st
     the error. A failed digest is tried again by the next run of the same day."""
     results: dict[str, str | None] = {}
     since = now() - timedelta(hours=24)
-    content = None
+    contents: dict[bool, tuple[str, str]] = {}
     for ch in channels:
         with store.session() as s:
             row = s.get(DigestRow, (day, ch.key))
@@ -79,7 +81,10 @@ def send_digest(store: Store, channels: list[Channel], day: date, report_url: st
                 row = DigestRow(day=day, channel=ch.key, attempts=0)
                 s.add(row)
             row.state, row.attempts = "sending", (row.attempts or 0) + 1
-        content = content or digest_content(store, since, day, report_url)
+        slack = ch.key.startswith("slack")
+        if slack not in contents:
+            contents[slack] = digest_content(store, since, day, report_url, clean=_slack_text if slack else _plain)
+        content = contents[slack]
         error = notify(ch, content[0], content[1], apprise.NotifyFormat.TEXT)
         with store.session() as s:
             row = s.get(DigestRow, (day, ch.key))

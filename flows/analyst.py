@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date
 
 
@@ -70,9 +69,16 @@ def judgment_records(store, *, actor=None, since=None, until=None, stance=None) 
     return out
 
 
+# control characters (but the newline between evidence quotes, inside a quoted cell), DEL, C1 and the bidi
+# overrides: the CSV may be read on a terminal, and an ESC sequence from a web page must not drive it
+_CSV_INERT = {c: None for c in [*range(0x00, 0x0A), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0), 0x200E, 0x200F,
+                                *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
 def _cell(text: str) -> str:
     """A spreadsheet reads a cell that starts with = + - @ (or a tab/CR) as a formula: headlines come from
     the web, so such text cells get a leading apostrophe (the OWASP advice for CSV injection)."""
+    text = text.translate(_CSV_INERT)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
@@ -90,7 +96,9 @@ def judgments_csv(records: list[dict]) -> str:
 
 
 def judgments_jsonl(records: list[dict]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    from flows.cli import _jsonl  # C1 controls and bidi overrides escaped too, as every JSONL kstance prints
+
+    return "".join(_jsonl(r) + "\n" for r in records)
 
 
 # -- kstance mute / unmute / alerts --ack --------------------------------------------------------
