@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import apprise
 
-from alerts.render import html_body, slack_body, subject, text_body
+from alerts.render import CHECK_SUBJECT, check_message, html_body, slack_body, subject, text_body
 from classifiers.shifts import Shift
 from extractors.redact import mask_url
 from extractors.redact import scrub as _scrub
@@ -61,19 +61,33 @@ def mask(url: str) -> str:
     return mask_url(url)
 
 
-def send(channel: Channel, sh: Shift, *, historical: bool = False) -> str | None:
-    """Send one alert to one channel. Returns None on success, else a one-line error with no secret in it."""
+def send(channel: Channel, sh: Shift, *, historical: bool = False, links=None, report_url: str | None = None) -> str | None:
+    """Send one alert to one channel. Returns None on success, else a one-line error with no secret in it.
+    `links`: canonical URL -> what the source served (see store.repository.article_links)."""
+    kw = {"historical": historical, "links": links, "report_url": report_url}
+    if channel.schema in ("mailto", "mailtos"):
+        body, fmt = html_body(sh, **kw), apprise.NotifyFormat.HTML
+    elif channel.key.startswith("slack"):
+        body, fmt = slack_body(sh, **kw), apprise.NotifyFormat.MARKDOWN
+    else:
+        body, fmt = text_body(sh, **kw), apprise.NotifyFormat.TEXT
+    return notify(channel, subject(sh), body, fmt)
+
+
+def send_check(channel: Channel) -> str | None:
+    """`kstance alerts --test`: one clearly marked test message. None when sent, else the error (masked)."""
+    from datetime import datetime, timezone
+
+    sent_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return notify(channel, CHECK_SUBJECT, check_message(mask(channel.url), sent_at), apprise.NotifyFormat.TEXT)
+
+
+def notify(channel: Channel, title: str, body: str, fmt) -> str | None:
     ap = apprise.Apprise()
     ap.add(channel.url)
-    if channel.schema in ("mailto", "mailtos"):
-        body, fmt = html_body(sh, historical=historical), apprise.NotifyFormat.HTML
-    elif channel.key.startswith("slack"):
-        body, fmt = slack_body(sh, historical=historical), apprise.NotifyFormat.MARKDOWN
-    else:
-        body, fmt = text_body(sh, historical=historical), apprise.NotifyFormat.TEXT
     with apprise.LogCapture(level=logging.WARNING) as captured:
         try:
-            ok = ap.notify(title=subject(sh), body=body, body_format=fmt)
+            ok = ap.notify(title=title, body=body, body_format=fmt)
         except Exception as exc:  # a plugin bug must not take the run down
             ok, captured_extra = False, f"{type(exc).__name__}"
         else:
@@ -96,13 +110,14 @@ class Outcome:
     error: str | None = None
 
 
-def send_observed(channel: Channel, sh: Shift, *, historical: bool = False) -> Outcome:
+def send_observed(channel: Channel, sh: Shift, *, historical: bool = False, links=None,
+                  report_url: str | None = None) -> Outcome:
     """send(), with what happened on the wire: a request that left and got no answer is `unknown`, never
     `failed` (alerts.wire)."""
     from alerts import wire
 
     with wire.observe() as events:
-        error = send(channel, sh, historical=historical)
+        error = send(channel, sh, historical=historical, links=links, report_url=report_url)
     state = wire.classify(error is None, events)
     if state == wire.UNKNOWN:
         detail = next(e.detail for e in events if e.outcome == wire.UNKNOWN)

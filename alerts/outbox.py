@@ -8,6 +8,8 @@ Delivery states, per (alert, channel):
     failed, after `max_attempts` attempts or once the alert is older than `max_age` --> dead (with the last error)
     unknown --at-least-once--> failed (sent again)          unknown --at-most-once--> stays (a person decides)
     any but sent --`kstance alerts --retry ID`--> pending    any but sent --`kstance alerts --drop ID`--> dropped
+    pending, for a muted target --> muted (not sent)   an acknowledged alert: never sent or retried
+    KSTANCE_DIGEST=daily: recorded as `digest`, sent in the day's one message (alerts.digest)
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from sqlalchemy import select
 from alerts.deliver import Channel, send_observed
 from store.models import AlertRow, DeliveryRow
 from store.repository import (
-    Store, due_deliveries, ensure_deliveries, expire_deliveries, mark_delivery, now, shift_from_row,
+    Store, article_links, due_deliveries, ensure_deliveries, expire_deliveries, mark_delivery, muted_actors, now,
+    shift_from_row,
 )
 
 AT_MOST_ONCE, AT_LEAST_ONCE = "at-most-once", "at-least-once"
@@ -48,10 +51,13 @@ def settle_interrupted(store: Store, guarantee: str = AT_MOST_ONCE) -> list[tupl
 
 def deliver_due(store: Store, channels: list[Channel], recent_days: int = 14,
                 retry_base: timedelta = timedelta(minutes=5), *, guarantee: str = AT_MOST_ONCE,
-                max_attempts: int = 8, max_age: timedelta = timedelta(days=3)) -> DeliveryReport:
+                max_attempts: int = 8, max_age: timedelta = timedelta(days=3),
+                report_url: str | None = None) -> DeliveryReport:
     """Send what is due, each (alert, channel) on its own. `guarantee`: at-most-once (default: an outcome
     unknown after the request left is never resent automatically) or at-least-once (it is, with back-off).
-    A delivery that failed `max_attempts` times, or whose alert is older than `max_age`, is `dead`."""
+    A delivery that failed `max_attempts` times, or whose alert is older than `max_age`, is `dead`.
+    Messages link articles as their sources served them, and the report when `report_url`
+    (KSTANCE_REPORT_URL) says where it is published. A muted target's or an acknowledged alert is not sent."""
     if guarantee not in (AT_MOST_ONCE, AT_LEAST_ONCE):
         raise ValueError(f"delivery guarantee must be {AT_MOST_ONCE} or {AT_LEAST_ONCE}, not {guarantee!r}")
     report = DeliveryReport()
@@ -63,14 +69,20 @@ def deliver_due(store: Store, channels: list[Channel], recent_days: int = 14,
     if guarantee == AT_LEAST_ONCE:
         _resend_unknown(store, list(by_key))
     report.dead += expire_deliveries(store, max_attempts, now() - max_age)
+    muted = muted_actors(store, date.today())
     for d in due_deliveries(store, list(by_key)):
         with store.session() as s:
             row = s.get(AlertRow, d.alert_id)
-            if row is None:
+            if row is None or row.acked_at is not None:  # a person has seen it: no retry of an earlier failure
+                continue
+            if row.actor in muted:  # muted since it was recorded: not sent, and marked so
+                row.muted = True
+                s.get(DeliveryRow, (d.alert_id, d.channel)).state = "muted"
                 continue
             shift, historical = shift_from_row(row), row.historical
+        links = article_links(store, [*shift.articles, *(e.url for e in shift.evidence)])
         mark_delivery(store, d.alert_id, d.channel, state="sending")
-        outcome = send_observed(by_key[d.channel], shift, historical=historical)
+        outcome = send_observed(by_key[d.channel], shift, historical=historical, links=links, report_url=report_url)
         if outcome.state == "sent":
             mark_delivery(store, d.alert_id, d.channel, state="sent")
             report.sent.append((d.alert_id, d.channel))

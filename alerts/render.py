@@ -22,42 +22,118 @@ def summary_line(sh: Shift) -> str:
             f"({sh.to_score:+.2f}); magnitude {sh.magnitude:.2f}, confidence {sh.confidence:.2f}.")
 
 
-def text_body(sh: Shift, *, historical: bool = False) -> str:
+class _Item:
+    """One evidence quote as a reader gets it: the quote (None when it only repeats the headline), the
+    article's title, outlet, date and the link as the source served it."""
+
+    def __init__(self, quote, title, outlet, published, link):
+        self.quote, self.title, self.outlet, self.published, self.link = quote, title, outlet, published, link
+
+    @property
+    def source_line(self) -> str:
+        return ", ".join(x for x in (self.outlet, str(self.published)) if x)
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", str(text).casefold()).split())
+
+
+def repeats_headline(sentence: str, title: str) -> bool:
+    """A quote that is only the headline again (extraction often returns the title as a first sentence)."""
+    s, t = _norm(sentence), _norm(title)
+    if not s or not t:
+        return False
+    return s == t or (s in t) or (t in s and len(s) <= len(t) * 1.15 + 3)
+
+
+def _items(sh: Shift, links) -> list[_Item]:
+    links = links or {}
+    out = []
+    for e in sh.evidence:
+        info = links.get(e.url)
+        link = info.link if info else e.url
+        outlet = (info.outlet if info else "") or ""
+        quote = None if repeats_headline(e.sentence, e.title) else e.sentence
+        out.append(_Item(quote, e.title or "", outlet, e.published, link))
+    return out
+
+
+def _article_links(sh: Shift, links) -> list[str]:
+    links = links or {}
+    return [(links[u].link if u in links else u) for u in sh.articles]
+
+
+def text_body(sh: Shift, *, historical: bool = False, links=None, report_url: str | None = None) -> str:
+    """Plain text: each quote on its own line, then its headline, outlet and date, and the link; blank lines
+    between items. `links` maps an article's canonical URL to what the source served (link, outlet)."""
     lines = [summary_line(sh)]
     if historical:
         lines.append("(Historical: found while replaying an archive.)")
     lines += ["", "Evidence:"]
-    for e in sh.evidence:
-        lines += [f"- \"{_plain(e.sentence)}\"", f"  {_plain(e.title)} ({e.published}) {e.url}"]
-    lines += ["", "Articles:"] + [f"- {u}" for u in sh.articles]
+    for it in _items(sh, links):
+        lines.append("")
+        if it.quote:
+            lines.append(f"\u201c{_plain(it.quote)}\u201d")
+        if it.title:
+            lines.append(f"    {_plain(it.title)}")
+        lines += [f"    {_plain(it.source_line)}", f"    {it.link}"]
+    arts = _article_links(sh, links)
+    lines += ["", f"Articles ({len(arts)}):"] + [f"- {u}" for u in arts]
+    if report_url:
+        lines += ["", f"Report: {report_url}"]
     return "\n".join(lines)
 
 
-def html_body(sh: Shift, *, historical: bool = False) -> str:
+def html_body(sh: Shift, *, historical: bool = False, links=None, report_url: str | None = None) -> str:
+    """HTML for email, built from <div>s and <br>s so that the plain-text alternative apprise derives from it
+    reads like text_body (one quote per line, then headline, outlet and date, and the link)."""
     esc = html.escape
-    items = "".join(
-        f"<li><blockquote>{esc(e.sentence)}</blockquote><a href=\"{esc(safe_link(e.url))}\">{esc(e.title or e.url)}</a>"
-        f" ({esc(str(e.published))})<br><small>{esc(safe_link(e.url))}</small></li>"  # visible: the plain part keeps it
-        for e in sh.evidence
-    )
+    items = []
+    for it in _items(sh, links):
+        href = esc(safe_link(it.link))
+        quote = (f"<div style=\"border-left:3px solid #adb5bd;padding-left:8px;font-style:italic\">"
+                 f"\u201c{esc(_plain(it.quote))}\u201d</div>") if it.quote else ""
+        title = f"<div><a href=\"{href}\">{esc(_plain(it.title))}</a></div>" if it.title else ""
+        items.append(f"<br><div class=\"evidence\">{quote}{title}<div style=\"color:#495057\">{esc(_plain(it.source_line))}"
+                     f"</div><div><small>{esc(it.link)}</small></div></div>")
+    arts = "".join(f"<li><a href=\"{esc(safe_link(u))}\">{esc(u)}</a></li>" for u in _article_links(sh, links))
     note = "<p><em>Historical: found while replaying an archive.</em></p>" if historical else ""
+    report = (f"<br><p>Report: <a href=\"{esc(safe_link(report_url))}\">{esc(report_url)}</a></p>"
+              if report_url else "")
     return (f"<h2>{esc(subject(sh))}</h2><p>{esc(summary_line(sh))}</p>{note}"
-            f"<h3>Evidence</h3><ul>{items}</ul>"
-            f"<p>{len(sh.articles)} articles; detected {esc(str(sh.detected_at))}.</p>")
+            f"<br><h3>Evidence:</h3>{''.join(items)}"
+            f"<br><h3>Articles ({len(sh.articles)}):</h3><ul>{arts}</ul>{report}")
 
 
-def slack_body(sh: Shift, *, historical: bool = False) -> str:
-    """Slack mrkdwn, written for apprise's Slack plugin, which entity-escapes &, < and > itself (so kstance does
-    not: once is right) and then turns `!word>`, `@word>`, `!word|...>`, `@word|...>` and `https://...>` back
-    into live Slack tokens. Article text is neutralised before it gets there (_slack_text), and hrefs carry
-    no `!` or `@`, so no title or sentence can become a mention, a channel ping or a link."""
+def slack_body(sh: Shift, *, historical: bool = False, links=None, report_url: str | None = None) -> str:
+    """The same content in Slack's mrkdwn: each quote as a block quote, then the linked headline, outlet and date.
+    Written for apprise's Slack plugin, which entity-escapes &, < and > itself (so kstance does not: once is
+    right) and then turns `!word>`, `@word>`, `!word|...>`, `@word|...>` and `https://...>` back into live
+    Slack tokens. Untrusted text is neutralised before it gets there (_slack_text), and hrefs carry no `!` or
+    `@`, so no title, sentence or outlet can become a mention, a channel ping or a link."""
     lines = [f"*{subject(sh)}*", summary_line(sh)]
     if historical:
         lines.append("_Historical: found while replaying an archive._")
-    for e in sh.evidence:
-        lines.append(f"> {_slack_text(e.sentence)}")
-        lines.append(f"<{_slack_href(e.url)}|{_slack_text(e.title or 'article')}> ({e.published})")
+    for it in _items(sh, links):
+        lines.append("")
+        if it.quote:
+            lines.append(f"> {_slack_text(it.quote)}")
+        lines.append(f"<{_slack_href(it.link)}|{_slack_text(it.title or 'article')}>  {_slack_text(it.source_line)}")
+    arts = _article_links(sh, links)
+    lines += ["", f"{len(arts)} articles: " + " ".join(f"<{_slack_href(u)}|{k + 1}>" for k, u in enumerate(arts))]
+    if report_url:
+        lines.append(f"Report: <{_slack_href(report_url)}|{_slack_text(report_url)}>")
     return "\n".join(lines)
+
+
+CHECK_SUBJECT = "[kstance test] alert channel check"
+
+
+def check_message(channel_name: str, sent_at: str) -> str:
+    """The body of `kstance alerts --test`: clearly a test, so nobody on the desk acts on it."""
+    return (f"This is a TEST message from kstance, sent {sent_at} by `kstance alerts --test` to check the channel "
+            f"{channel_name}.\nIt is not an alert: nothing about Seoul's stance has changed. If you can read this, "
+            f"kstance's alerts will reach you here.")
 
 
 def _plain(text: str) -> str:

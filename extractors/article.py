@@ -25,7 +25,8 @@ class Article:
     author: str | None = None
     status: str = OK
     reason: str | None = None
-    original_url: str | None = None
+    original_url: str | None = None  # as the feed or archive listed it
+    served_url: str | None = None  # where the page actually came from (after redirects)
     fetched_at: datetime | None = None
     content_hash: str = field(default="", compare=False)
     transient: bool = False  # unextractable for a passing reason (5xx, 429, timeout): worth fetching again later

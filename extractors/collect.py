@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import urlsplit
@@ -148,7 +148,8 @@ def _fetch_page(url: str, canonical: str, title: str, published, outlet: str, fe
                            fetched_at=fetched)
         pacer.wait(url)
         r = get(url, client=client, allow_private=allow_private, timeout=timeout)
-        return _page_article(r, url, canonical, title, published, outlet, fetched)
+        art = _page_article(r, url, canonical, title, published, outlet, fetched)
+        return replace(art, served_url=r.url or url)  # the address that answered: it opens
     except Exception as exc:
         return _not_fetched(canonical, url, title, outlet, exc, fetched)
 

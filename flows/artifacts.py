@@ -45,7 +45,8 @@ def _md_text(text: str) -> str:
 def monitor_markdown(store: repo.Store, reference: dict, new_articles, new_total: int, new_alerts: list[str]) -> str:
     md = ["# kstance: stance per actor", "", stance_markdown(store, reference), "",
           f"## New articles ({new_total})", ""]
-    md += [f"- [{_md_text(a.title or a.url)}]({_md_link(a.url)}) ({a.published or 'no date'}, {a.status})"
+    link = lambda a: a.served_url or a.original_url or a.url  # noqa: E731 (the address that opens, not the dedup key)
+    md += [f"- [{_md_text(a.title or link(a))}]({_md_link(link(a))}) ({a.published or 'no date'}, {a.status})"
            for a in new_articles[:100]]
     md += ["", f"## New alerts ({len(new_alerts)})", ""]
     for a, d in repo.alerts(store):

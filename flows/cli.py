@@ -224,16 +224,26 @@ def calibrate(folds: int = typer.Option(5, help="cross-validation folds over the
 
 @app.command()
 def alerts(format: str = typer.Option("text", "--format", help="text or jsonl"),
+           test: bool = typer.Option(False, "--test", help="send one test message through every configured channel"),
+           ack: Optional[str] = typer.Option(None, "--ack", metavar="ID",
+                                             help="acknowledge the alert with this id (or its first 6+ characters)"),
            retry: Optional[str] = typer.Option(None, "--retry", metavar="ID",
                                                help="send this alert again at the next run, to every channel "
                                                     "that has not got it (failed, unknown, dead or dropped)"),
            drop: Optional[str] = typer.Option(None, "--drop", metavar="ID",
                                               help="never send this alert to the channels that have not got it")):
     """The recorded shift alerts and their delivery state."""
+    # Called as a function (by the demo), unset options are typer's OptionInfo defaults: only real values count.
+    test = test is True
+    ack, retry, drop = (v if isinstance(v, str) else None for v in (ack, retry, drop))
     if format not in ("text", "jsonl"):
         raise Fail(f"--format must be text or jsonl, not {format!r}", EXIT_USAGE)
-    if retry and drop:
-        raise Fail("--retry and --drop cannot be used together", EXIT_USAGE)
+    if sum(bool(x) for x in (test, ack, retry, drop)) > 1:
+        raise Fail("--test, --ack, --retry and --drop cannot be used together", EXIT_USAGE)
+    if test or ack:
+        from flows.cli_analyst import alerts_action
+
+        return alerts_action(test, ack)
     settings = _settings()
     store = _check_store(settings)
     from store import repository as repo
@@ -247,26 +257,59 @@ def alerts(format: str = typer.Option("text", "--format", help="text or jsonl"),
         return
 
     rows = repo.alerts(store)
+    links = repo.article_links(store, [u for a, _ in rows for u in a.articles])
     c = _console()
     for a, dels in rows:
-        rec = alert_record(a, dels)
+        rec = alert_record(a, dels, links)
         if format == "jsonl":
             print(_jsonl(rec))
         else:
-            c.print(f"{rec['detected_at']}  {rec['actor']}  {rec['from']} -> {rec['to']}  magnitude {rec['magnitude']:.2f}"
+            c.print(f"{rec['id'][:8]}  {rec['detected_at']}  {rec['actor']}  {rec['from']} -> {rec['to']}  magnitude {rec['magnitude']:.2f}"
                     f"  confidence {rec['confidence']:.2f}{'  (historical)' if rec['historical'] else ''}  "
                     + (", ".join(f"{k}: {v}" for k, v in rec["deliveries"].items()) or "no channel"))
             for e in rec["evidence"][:2]:
                 c.print(f"    \u201c{_clip(e, 150)}\u201d")
+            for line in _delivery_lines(rec):
+                c.print(f"    {line}", markup=False)
     if not rows and format == "text":
         c.print("no alerts recorded")
 
 
-def alert_record(a, dels) -> dict:
+def alert_record(a, dels, links=None) -> dict:
+    """`articles` are the links as the sources served them (the canonical dedup keys may not open);
+    `article_keys` are those keys, in the same order."""
+    from store.repository import link_of
+
     return {"id": a.id, "actor": a.actor, "from": a.from_stance, "to": a.to_stance,
             "detected_at": a.detected_at.isoformat(), "magnitude": a.magnitude, "confidence": a.confidence,
-            "articles": list(a.articles), "evidence": [e["sentence"] for e in a.evidence],
-            "historical": bool(a.historical), "deliveries": {d.channel: d.state for d in dels}}
+            "articles": [link_of(links or {}, u) for u in a.articles], "evidence": [e["sentence"] for e in a.evidence],
+            "historical": bool(a.historical), "deliveries": {d.channel: d.state for d in dels},
+            "article_keys": list(a.articles),
+            "muted": bool(getattr(a, "muted", False)),
+            "acknowledged": _utc(a.acked_at) if getattr(a, "acked_at", None) else None,
+            "channels": {d.channel: {"state": d.state, "attempts": d.attempts or 0, "error": d.last_error,
+                                     "next_try": _utc(d.next_try) if d.next_try and d.state in ("pending", "failed") else None,
+                                     "sent_at": _utc(d.sent_at) if d.sent_at else None} for d in dels}}
+
+
+def _utc(t) -> str:
+    """A stored (naive, UTC) time as people read it: to the minute, with its zone."""
+    return f"{t:%Y-%m-%d %H:%M} UTC"
+
+
+def _delivery_lines(rec: dict) -> list[str]:
+    """Per channel that needs a look: the error and when it is tried next."""
+    out = []
+    if rec["muted"]:
+        out.append("muted: recorded while its target was muted, not sent")
+    if rec["acknowledged"]:
+        out.append(f"acknowledged {rec['acknowledged']}")
+    for key, d in rec["channels"].items():
+        if d["state"] in ("failed", "unknown") or (d["state"] == "pending" and d["error"]):
+            tries = f" after {d['attempts']} attempt{'s' if d['attempts'] != 1 else ''}" if d["attempts"] else ""
+            nxt = f"; next try {d['next_try']}" if d["next_try"] else ""
+            out.append(f"{key}: {d['state']}{tries}: {d['error'] or 'no error recorded'}{nxt}")
+    return out
 
 
 @app.command()
@@ -340,11 +383,11 @@ def _serve(settings, c) -> None:
 
 
 @app.command()
-def demo():
+def demo(send: bool = typer.Option(False, "--send", help="deliver the demo's alert through the configured channels (KSTANCE_ALERT_URLS)")):
     """Serve a bundled sample feed on 127.0.0.1, run one full cycle on it, print the stance table and alerts."""
     from flows.demo import run_demo
 
-    run_demo(_console())
+    run_demo(_console(), send=send)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -453,6 +496,8 @@ def _die(message: str, code: int, debug: bool = False) -> None:
     sys.stdout.flush()
     os._exit(code) if code == 130 else sys.exit(code)
 
+
+from flows import cli_analyst  # noqa: E402,F401  (registers judgments, mute, unmute)
 
 if __name__ == "__main__":
     main()

@@ -114,7 +114,9 @@ class DemoServer:
         self.httpd.server_close()
 
 
-def run_demo(console) -> None:
+def run_demo(console, send: bool = False) -> None:
+    """With `send`, the demo's alert goes out through the configured channels (KSTANCE_ALERT_URLS), so a user can
+    see what an alert looks like where they read them; without it nothing is sent anywhere."""
     home = Path(os.environ.get("KSTANCE_HOME", ".kstance")) / "demo"
     home.mkdir(parents=True, exist_ok=True)
     for f in home.glob("kstance.db*"):
@@ -127,11 +129,14 @@ def run_demo(console) -> None:
         os.environ.update({"KSTANCE_HOME": str(home), "KSTANCE_FEEDS": str(feeds),
                            "KSTANCE_ALLOW_PRIVATE_ADDRESSES": "true", "KSTANCE_POLITENESS_DELAY_S": "0",
                            "KSTANCE_DATABASE_URL": f"sqlite:///{(home / 'kstance.db').resolve()}"})
-        os.environ.pop("KSTANCE_ALERT_URLS", None)  # the demo records its alert; it sends nothing anywhere
+        if not send:  # the demo records its alert and sends nothing (an empty value also hides kstance.toml's)
+            os.environ["KSTANCE_ALERT_URLS"] = ""
         from flows.cli import _print_cycle, _run_monitor, _settings
 
         settings = _settings()
         console.print(f"demo feed on {server.base}/feed.xml ({len(items)} items); store {settings.db_url}")
+        if send and not settings.alert_urls:
+            console.print("--send: no alert channel is configured (KSTANCE_ALERT_URLS): nothing will be sent")
         last = max(date.fromisoformat(it["published"]) for it in items if it.get("published"))
         result = _run_monitor(settings, (last + timedelta(days=1)).isoformat())
     _print_cycle(result)
@@ -139,8 +144,11 @@ def run_demo(console) -> None:
     from flows.cli import alerts as show_alerts
 
     console.print("\nAlerts", style="bold")
-    show_alerts(format="text")
-    console.print(f"\nreport: {(settings.home / 'report' / 'index.html').resolve()}")
+    show_alerts(format="text", test=False, ack=None, retry=None, drop=None)
+    console.print(f"\nstore:  {settings.db_url}")
+    console.print(f"report: {(settings.home / 'report' / 'index.html').resolve()}")
+    console.print(f"The demo keeps its own store; to look at it again: KSTANCE_HOME={settings.home.resolve()} "
+                  f"KSTANCE_DATABASE_URL={settings.db_url} kstance alerts (or judgments, report)", markup=False)
 
 
 def print_stance_table(console, settings) -> None:

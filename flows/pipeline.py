@@ -185,12 +185,27 @@ def record_and_deliver(store: repo.Store, settings: Settings, channels: list[Cha
     today = today or date.today()
     cutoff = today - timedelta(days=settings.historical_after_days)
     keys = [c.key for c in channels]
+    muted = repo.muted_actors(store, today)  # `kstance mute`: recorded and marked, not sent
+    daily = settings.digest == "daily" and not backfill
     new: list[str] = []
     for sh in shifts:
         historical = backfill or sh.detected_at < cutoff
         send_it = deliver_historical if backfill else not historical
-        new += repo.record_shifts(store, [sh], historical=historical, deliver=send_it, channels=keys)
+        new += repo.record_shifts(store, [sh], historical=historical, deliver=send_it, channels=keys, muted=muted,
+                                  pending_state="digest" if daily else "pending")
+    if daily:  # KSTANCE_DIGEST=daily: one message a day, with the day's judgments and shifts
+        from alerts.digest import send_digest
+
+        report = DeliveryReport()
+        if deliver:
+            for key, error in send_digest(store, channels, today, settings.report_url).items():
+                if error is None:
+                    report.sent.append((f"digest {today}", key))
+                else:
+                    report.failed.append((f"digest {today}", key, error))
+        return new, report
     report = deliver_due(store, channels, settings.historical_after_days, guarantee=settings.delivery_guarantee,
                          max_attempts=settings.delivery_max_attempts,
-                         max_age=timedelta(hours=settings.delivery_max_age_h)) if deliver else DeliveryReport()
+                         max_age=timedelta(hours=settings.delivery_max_age_h),
+                         report_url=settings.report_url) if deliver else DeliveryReport()
     return new, report

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     cusum_h: float = 5.0  # score-cusum only
     cusum_k: float = 0.5  # score-cusum only
     score_sigma: float = 0.5  # score-cusum only
+    report_url: str | None = None  # where the report is published (a web address): alerts link to it
+    digest: Literal["off", "daily"] = "off"  # daily: one message a day (judgments per target, shifts) instead of single alerts
 
     @field_validator("alert_urls", mode="before")
     @classmethod

@@ -14,7 +14,8 @@ class Base(DeclarativeBase):
 class ArticleRow(Base):
     __tablename__ = "articles"
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)
-    original_url: Mapped[str | None] = mapped_column(String(2048))
+    original_url: Mapped[str | None] = mapped_column(String(2048))  # as the feed or archive listed it
+    served_url: Mapped[str | None] = mapped_column(String(2048))  # where the page was served (after redirects): the link people get
     title: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(256), default="")
     author: Mapped[str | None] = mapped_column(String(512))
@@ -82,6 +83,8 @@ class AlertRow(Base):
     evidence: Mapped[list] = mapped_column(JSON)
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)  # its target was muted: recorded, not sent
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime)  # acknowledged by a person (`kstance alerts --ack`)
 
 
 class DeliveryRow(Base):
@@ -117,3 +120,20 @@ class WriterLease(Base):
     acquired: Mapped[datetime] = mapped_column(DateTime)
     heartbeat: Mapped[datetime] = mapped_column(DateTime)
     expires: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MuteRow(Base):
+    __tablename__ = "mutes"
+    actor: Mapped[str] = mapped_column(String(2), primary_key=True)
+    until: Mapped[date] = mapped_column(Date)  # muted through this day (inclusive)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DigestRow(Base):
+    __tablename__ = "digests"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="sending")  # sending | sent | failed | unknown
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

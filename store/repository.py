@@ -18,7 +18,7 @@ from classifiers.actors import ACTORS
 from classifiers.shifts import Evidence, Observation, Shift
 from classifiers.stance import Judgment
 from extractors.article import Article, date_problem, shift_days
-from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, RunRow, WriterLease
+from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, MuteRow, RunRow, WriterLease
 
 
 class StoreError(RuntimeError):
@@ -61,9 +61,10 @@ def mask_url(url: str) -> str:
     through the one masking function (extractors.redact), which copes with URLs that do not parse."""
     from extractors.redact import mask_url as masked
 
-    _, sep, rest = str(url).partition("://")
+    scheme, sep, rest = str(url).partition("://")
     authority = rest.split("/", 1)[0]
-    if sep and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
+    database = scheme.split("+", 1)[0].lower() in ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
+    if sep and database and "?" not in rest and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
         try:
             sa_url = make_url(url)
             sa_url.get_dialect()  # an unknown dialect: not a database URL, SQLAlchemy's reading means nothing
@@ -190,7 +191,7 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "head")  # one chain: 0001 -> 0002 (integrity) -> 0002_i16
 
 
 # -- articles -------------------------------------------------------------------------------------
@@ -258,6 +259,7 @@ def save_article(s: Session, a: Article, *, origin: str | None, simhash: int | N
         s.add(row)
     problem = date_problem(a.published)
     row.original_url = _text(a.original_url)
+    row.served_url = _text(a.served_url or a.original_url) or row.served_url
     row.title, row.source, row.author = _text(a.title), _text(a.source), _text(a.author)
     row.published, row.language = (None if problem else a.published), _text(a.language)
     row.date_problem = problem
@@ -281,6 +283,33 @@ def save_judgments(s: Session, url: str, judgments: list[Judgment], model: str) 
     for j in judgments:
         s.add(JudgmentRow(article_url=url, actor=j.actor, stance=j.stance, score=j.score, confidence=j.confidence,
                           evidence=_text(list(j.evidence)), sentences=j.sentences, model=model))
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    """What a person is shown for a stored article: the address it was served from, its outlet and title."""
+    link: str
+    outlet: str
+    title: str
+
+
+def article_links(store: Store, urls: Iterable[str]) -> dict[str, ArticleLink]:
+    """Canonical URL (the dedup key) -> the link as the source served it. The canonical form may not open
+    (it rewrites http to https, drops www.), so it is never what people get when a served one is known."""
+    urls = list({u for u in urls if u})
+    out: dict[str, ArticleLink] = {}
+    with store.session() as s:
+        for i in range(0, len(urls), 500):
+            for url, served, original, source, title in s.execute(
+                    select(ArticleRow.url, ArticleRow.served_url, ArticleRow.original_url, ArticleRow.source,
+                           ArticleRow.title).where(ArticleRow.url.in_(urls[i:i + 500]))):
+                out[url] = ArticleLink(served or original or url, source or "", title or "")
+    return out
+
+
+def link_of(links: dict[str, ArticleLink], url: str) -> str:
+    got = links.get(url)
+    return got.link if got else url
 
 
 def series(store: Store, actor: str) -> list[Observation]:
@@ -377,9 +406,11 @@ def apply_poll(s: Session, url: str, *, name: str, outlet: str, language: str | 
 # -- alerts and the outbox ------------------------------------------------------------------------
 
 def record_shifts(store: Store, actor_shifts: list[Shift], *, historical: bool, deliver: bool,
-                  channels: list[str]) -> list[str]:
+                  channels: list[str], muted: frozenset[str] | set[str] = frozenset(),
+                  pending_state: str = "pending") -> list[str]:
     """Write new shifts as alerts, each with a delivery per channel: `pending` when they are to be sent,
-    `skipped` otherwise. Returns the ids of the alerts that were new. Known ids are left as they are."""
+    `skipped` otherwise, `muted` when their target is in `muted` (the alert is recorded and marked, not sent).
+    Returns the ids of the alerts that were new. Known ids are left as they are."""
     new = []
     with store.session() as s:
         for sh in actor_shifts:
@@ -392,11 +423,12 @@ def record_shifts(store: Store, actor_shifts: list[Shift], *, historical: bool, 
                 articles=list(sh.articles),
                 evidence=[{"sentence": e.sentence, "title": e.title, "url": e.url, "published": e.published.isoformat()}
                           for e in sh.evidence],
-                historical=historical, created_at=now(),
+                historical=historical, created_at=now(), muted=sh.actor in muted,
             ))
             s.flush()
+            state = "muted" if sh.actor in muted else pending_state if deliver else "skipped"  # `digest`: sent in the day's digest
             for ch in channels:
-                s.add(DeliveryRow(alert_id=sh.key, channel=ch, state="pending" if deliver else "skipped", attempts=0))
+                s.add(DeliveryRow(alert_id=sh.key, channel=ch, state=state, attempts=0))
             new.append(sh.key)
     return new
 
@@ -422,7 +454,8 @@ def ensure_deliveries(store: Store, channels: list[str], since: date) -> None:
     """A channel added to the settings later gets pending rows for the recent live alerts it has not seen
     (not for the whole history, which would flood a new channel)."""
     with store.session() as s:
-        live = list(s.scalars(select(AlertRow.id).where(AlertRow.historical.is_(False), AlertRow.detected_at >= since)))
+        live = list(s.scalars(select(AlertRow.id).where(AlertRow.historical.is_(False), AlertRow.detected_at >= since,
+                                                        AlertRow.muted.is_(False), AlertRow.acked_at.is_(None))))
         have = set(s.execute(select(DeliveryRow.alert_id, DeliveryRow.channel)).tuples())
         for aid in live:
             for ch in channels:
@@ -600,3 +633,60 @@ def renew_lease(store: Store, owner: str, ttl: timedelta) -> bool:
 def release_lease(store: Store, owner: str) -> None:
     with store.session() as s:
         s.execute(delete(WriterLease).where(WriterLease.name == LEASE, WriterLease.owner == owner))
+
+
+# -- what analysts ask: stored judgments, mutes, acknowledgements ---------------------------------
+
+def judgments(store: Store, *, actor: str | None = None, since: date | None = None, until: date | None = None,
+              stance: str | None = None) -> list[dict]:
+    """Stored judgments with their article, oldest first (undated articles last); filters are inclusive."""
+    q = (select(JudgmentRow, ArticleRow.published, ArticleRow.source, ArticleRow.title, ArticleRow.served_url,
+                ArticleRow.original_url)
+         .join(ArticleRow, ArticleRow.url == JudgmentRow.article_url))
+    if actor:
+        q = q.where(JudgmentRow.actor == actor)
+    if stance:
+        q = q.where(JudgmentRow.stance == stance)
+    if since:
+        q = q.where(ArticleRow.published >= since)
+    if until:
+        q = q.where(ArticleRow.published <= until)
+    q = q.order_by(ArticleRow.published.is_(None), ArticleRow.published, JudgmentRow.actor, ArticleRow.url)
+    with store.session() as s:
+        rows = s.execute(q).all()
+    return [{"url": j.article_url, "link": served or original or j.article_url, "published": pub, "outlet": source or "",
+             "title": title or "", "actor": j.actor, "stance": j.stance, "score": j.score, "confidence": j.confidence,
+             "evidence": tuple(j.evidence or ())} for j, pub, source, title, served, original in rows]
+
+
+def ack_alert(store: Store, id_prefix: str) -> list[str]:
+    """Acknowledge the alert whose id starts with id_prefix (only when exactly one does). Returns the matches."""
+    with store.session() as s:
+        rows = list(s.scalars(select(AlertRow).where(AlertRow.id.like(id_prefix.replace("%", "") + "%"))))
+        if len(rows) == 1 and rows[0].acked_at is None:
+            rows[0].acked_at = now()
+        return [r.id for r in rows]
+
+
+def set_mute(store: Store, actor: str, until: date) -> None:
+    with store.session() as s:
+        row = s.get(MuteRow, actor)
+        if row is None:
+            s.add(MuteRow(actor=actor, until=until, created_at=now()))
+        else:
+            row.until, row.created_at = until, now()
+
+
+def clear_mute(store: Store, actor: str) -> bool:
+    with store.session() as s:
+        return bool(s.execute(delete(MuteRow).where(MuteRow.actor == actor)).rowcount)
+
+
+def mutes(store: Store) -> dict[str, date]:
+    with store.session() as s:
+        return {m.actor: m.until for m in s.scalars(select(MuteRow))}
+
+
+def muted_actors(store: Store, day: date) -> set[str]:
+    """Targets muted on this day (a mute runs through its `until` day)."""
+    return {a for a, until in mutes(store).items() if day <= until}
