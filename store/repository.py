@@ -261,6 +261,25 @@ def record_poll(store: Store, url: str, *, name: str, outlet: str, language: str
         return row
 
 
+def articles_per_origin(store: Store) -> dict[str, int]:
+    """How many articles are stored per origin (a feed's URL, an archive's name)."""
+    with store.session() as s:
+        return dict(s.execute(select(ArticleRow.origin, func.count()).group_by(ArticleRow.origin)).tuples().all())
+
+
+def reset_feed(store: Store, url: str) -> bool:
+    """Clear a feed's back-off and failures and re-enable it: the next run polls it. False if it was never polled."""
+    with store.session() as s:
+        row = s.get(FeedRow, url)
+        if row is None:
+            return False
+        row.consecutive_failures = 0
+        row.next_poll = None
+        row.disabled, row.disabled_reason = False, None
+        row.last_error = None
+        return True
+
+
 # -- alerts and the outbox ------------------------------------------------------------------------
 
 def record_shifts(store: Store, actor_shifts: list[Shift], *, historical: bool, deliver: bool,
