@@ -404,7 +404,8 @@ def _serve(settings, c) -> None:
 
     c.print(f"serving monitor on '{settings.schedule_cron}' ({settings.schedule_timezone}), backfill and calibrate "
             "on demand; Ctrl-C stops")
-    prefect_serve(*deployments(settings))
+    # one run at a time (a late scheduled run waits): the cycle and a backfill would only queue on the store lock
+    prefect_serve(*deployments(settings), limit=1)
 
 
 @app.command()
