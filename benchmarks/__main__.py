@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-for name in ("extraction", "classifier", "cycle", "load", "pipeline"):
+for name in ("extraction", "classifier", "cycle", "noop", "load", "pipeline"):
     print(flush=True)
     rc = subprocess.call([sys.executable, "-m", f"benchmarks.{name}"])
     if rc:
