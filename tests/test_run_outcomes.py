@@ -8,7 +8,11 @@ import pytest
 
 from flows.demo import DemoServer, demo_items
 from tests.conftest import LoopbackServer
-from tests.test_usage import run
+from tests.test_usage import run as _run
+
+
+def run(args, cwd, env=None, timeout=600):
+    return _run(args, cwd, env=env, timeout=timeout)  # a whole cycle: Prefect's temporary API starts in each
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +110,7 @@ def test_every_alert_delivery_failing_exits_1(tmp_path):
         env = _env(tmp_path, f'[[feeds]]\nname = "loopback"\nurl = "{srv.base}/feed.xml"\nlanguage = "en"\n',
                    KSTANCE_ALERT_URLS=f"json://{dead}/hook")
         env.pop("KSTANCE_MODEL")  # this one judges
-        proc = run(["run", "--today", "2026-07-24"], tmp_path, env=env, timeout=600)
+        proc = run(["run", "--today", "2026-07-24"], tmp_path, env=env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "judging" in proc.stderr and "delivery failed: json:" in proc.stdout
     assert "no alert could be delivered" in _last_error(proc)
