@@ -399,13 +399,17 @@ def serve():
 
 def _serve(settings, c) -> None:
     from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.deployments import deployments
 
     c.print(f"serving monitor on '{settings.schedule_cron}' ({settings.schedule_timezone}), backfill and calibrate "
             "on demand; Ctrl-C stops")
     # one run at a time (a late scheduled run waits): the cycle and a backfill would only queue on the store lock
-    prefect_serve(*deployments(settings), limit=1)
+    # prefect reads its settings once, when first imported (the schedule check imports it before the server's
+    # address is known): the runner must talk to this server, not start a temporary API of its own
+    with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+        prefect_serve(*deployments(settings), limit=1)
 
 
 @app.command()

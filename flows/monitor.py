@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from prefect import flow, task
+from pydantic import ValidationError
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
@@ -17,7 +18,7 @@ from flows.pipeline import (
     BatchSummary, artifact_meta, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver,
 )
 from flows.progress import say
-from flows.settings import SettingsError, load_settings, read_feed_list
+from flows.settings import Settings, load_settings, read_feed_list
 from reports.html import write_report
 from store import repository as repo
 
@@ -27,8 +28,8 @@ def _max_workers() -> int:
     cycle in a fresh process that imports the flow from here, so the decorator's task runner must follow the
     setting (`kstance run` sets the runner itself). Bad settings are reported by the flow, not at import."""
     try:
-        return max(1, load_settings().max_concurrent_requests)
-    except (SettingsError, OSError):
+        return max(1, Settings().max_concurrent_requests)  # Settings() itself: no folder made at import
+    except (ValidationError, ValueError, OSError):
         return 4
 
 

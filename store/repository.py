@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from sqlalchemy import create_engine, event, select, delete, func
 from sqlalchemy.engine import Engine, make_url
@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.actors import ACTORS
 from classifiers.shifts import Evidence, Observation, Shift
-from classifiers.stance import Judgment
 from extractors.article import Article
 from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, RunRow
+
+if TYPE_CHECKING:  # classifiers.stance imports torch: a store that is only read or written never needs it
+    from classifiers.stance import Judgment
 
 
 class StoreError(RuntimeError):

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from flows.demo import DemoServer, demo_items
@@ -89,9 +90,18 @@ def test_serve_runs_the_monitor_on_its_schedule_and_the_prefect_cli_works(tmp_pa
                 assert expect in proc.stdout, proc.stdout
                 assert "422" not in proc.stdout + proc.stderr
         finally:
+            try:  # serve's own children (the Prefect server runs in a session of its own)
+                children = psutil.Process(serve.pid).children(recursive=True)
+            except psutil.Error:
+                children = []
             if serve.poll() is None:
                 os.killpg(serve.pid, signal.SIGINT)
                 try:
-                    serve.wait(timeout=30)
+                    serve.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     os.killpg(serve.pid, signal.SIGKILL)
+            for child in children:  # none outlives the test, even if serve had to be killed
+                try:
+                    child.kill()
+                except psutil.Error:
+                    pass
