@@ -84,7 +84,9 @@ def test_serve_runs_the_monitor_on_its_schedule_and_the_prefect_cli_works(tmp_pa
             # the Prefect CLI against the same server (it sent "limit": null, refused with 422 by fastapi >= 0.151)
             cli_env = {**env, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "cli-prefect-home"),
                        "COLUMNS": "200"}
-            for args, expect in ((["deployment", "ls"], "kstance-daily"), (["flow-run", "ls"], "COMPLETED")):
+            # (unfiltered, `flow-run ls` shows the next hour's SCHEDULED runs first)
+            for args, expect in ((["deployment", "ls"], "kstance-daily"), (["flow-run", "ls"], "SCHEDULED"),
+                                 (["flow-run", "ls", "--state-type", "COMPLETED"], run["name"])):
                 proc = subprocess.run([PREFECT, *args], env=cli_env, capture_output=True, text=True, timeout=120)
                 assert proc.returncode == 0, proc.stdout + proc.stderr
                 assert expect in proc.stdout, proc.stdout
