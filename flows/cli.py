@@ -179,9 +179,13 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
         raise Fail(f"--dask must be a scheduler address like tcp://HOST:8786, not {dask!r}", EXIT_USAGE)
     settings = _settings()
     _check_store(settings)
+    from flows import backfill as bf
+
+    if bf.estimate_items([str(s) for s in sources]) == 0:  # nothing to replay: no Prefect API, no model
+        _console().print("read 0: the sources hold no records")
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows import backfill as bf
     from flows import progress as listeners
     from flows.lock import store_lock
 
