@@ -181,7 +181,7 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
     _check_store(settings)
     from flows import backfill as bf
 
-    if bf.estimate_items([str(s) for s in sources]) == 0:  # nothing to replay: no Prefect API, no model
+    if not bf.may_hold_records([str(s) for s in sources]):  # nothing to replay: no Prefect API, no model
         _console().print("read 0: the sources hold no records")
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
