@@ -55,30 +55,6 @@ def _batches(sources: list[str], since: date | None, until: date | None, summary
             unreadable.append(src)
 
 
-def may_hold_records(sources: list[str]) -> bool:
-    """False only when every source is certainly empty (no non-blank JSONL line, no file in a folder): reads at
-    most up to the first record of each, so a large archive costs nothing here."""
-    import gzip
-
-    for src in sources:
-        p = Path(src)
-        kind = archive_kind(p)
-        if kind == "warc":
-            return True
-        if kind == "folder":
-            if any(f.is_file() and not f.name.endswith(".meta.json") for f in p.rglob("*")):
-                return True
-            continue
-        opener = gzip.open if p.name.endswith(".gz") else open
-        try:
-            with opener(p, "rb") as fh:
-                if any(line.strip() for line in fh):
-                    return True
-        except (OSError, EOFError):
-            return True  # unreadable: the flow reports it
-    return False
-
-
 def estimate_items(sources: list[str]) -> int | None:
     """How many records the sources hold, where that is cheap to know (JSONL lines, folder files); None for WARC."""
     import gzip

@@ -179,11 +179,11 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
         raise Fail(f"--dask must be a scheduler address like tcp://HOST:8786, not {dask!r}", EXIT_USAGE)
     settings = _settings()
     _check_store(settings)
-    from flows import backfill as bf
-
-    if not bf.may_hold_records([str(s) for s in sources]):  # nothing to replay: no Prefect API, no model
+    if not may_hold_records([str(s) for s in sources]):  # nothing to replay: no Prefect, no model
         _console().print("read 0: the sources hold no records")
         return
+    from flows import backfill as bf
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import progress as listeners
@@ -428,6 +428,32 @@ def demo():
 
 def _check_store(settings):
     return settings.open_store()
+
+
+def may_hold_records(sources: list[str]) -> bool:
+    """False only when every source is certainly empty (no non-blank JSONL line, no file in a folder): reads at
+    most up to the first record of each, so a large archive costs nothing here."""
+    import gzip
+
+    from extractors.archives import archive_kind
+
+    for src in sources:
+        p = Path(src)
+        kind = archive_kind(p)
+        if kind == "warc":
+            return True
+        if kind == "folder":
+            if any(f.is_file() and not f.name.endswith(".meta.json") for f in p.rglob("*")):
+                return True
+            continue
+        opener = gzip.open if p.name.endswith(".gz") else open
+        try:
+            with opener(p, "rb") as fh:
+                if any(line.strip() for line in fh):
+                    return True
+        except (OSError, EOFError):
+            return True  # unreadable: the flow reports it
+    return False
 
 
 def _check_out_dir(label: str, path: Path | None) -> None:
