@@ -179,15 +179,16 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
         raise Fail(f"--dask must be a scheduler address like tcp://HOST:8786, not {dask!r}", EXIT_USAGE)
     settings = _settings()
     _check_store(settings)
-    if not may_hold_records([str(s) for s in sources]):  # nothing to replay: no Prefect, no model
-        _console().print("read 0: the sources hold no records")
-        return
-    from flows import backfill as bf
+    from flows.lock import store_lock
 
+    if not may_hold_records([str(s) for s in sources]):  # nothing to replay: no Prefect, no model
+        with store_lock(settings.home, settings.db_url, "backfill"):  # a busy store is still said so
+            _console().print("read 0: the sources hold no records")
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from flows import backfill as bf
     from flows import progress as listeners
-    from flows.lock import store_lock
 
     with store_lock(settings.home, settings.db_url, "backfill"), Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
                   TextColumn("{task.fields[problems]} problems"), TimeElapsedColumn(),
