@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from sqlalchemy import create_engine, event, select, delete, func
 from sqlalchemy.engine import Engine, make_url
@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.actors import ACTORS
 from classifiers.shifts import Evidence, Observation, Shift
-from classifiers.stance import Judgment
 from extractors.article import Article
 from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, RunRow
+
+if TYPE_CHECKING:  # classifiers.stance imports torch: a store that is only read or written never needs it
+    from classifiers.stance import Judgment
 
 
 class StoreError(RuntimeError):
@@ -276,6 +278,25 @@ def record_poll(store: Store, url: str, *, name: str, outlet: str, language: str
                 row.disabled = True
                 row.disabled_reason = f"{row.consecutive_failures} failures in a row; last: {error}"
         return row
+
+
+def articles_per_origin(store: Store) -> dict[str, int]:
+    """How many articles are stored per origin (a feed's URL, an archive's name)."""
+    with store.session() as s:
+        return dict(s.execute(select(ArticleRow.origin, func.count()).group_by(ArticleRow.origin)).tuples().all())
+
+
+def reset_feed(store: Store, url: str) -> bool:
+    """Clear a feed's back-off and failures and re-enable it: the next run polls it. False if it was never polled."""
+    with store.session() as s:
+        row = s.get(FeedRow, url)
+        if row is None:
+            return False
+        row.consecutive_failures = 0
+        row.next_poll = None
+        row.disabled, row.disabled_reason = False, None
+        row.last_error = None
+        return True
 
 
 # -- alerts and the outbox ------------------------------------------------------------------------
