@@ -531,7 +531,7 @@ def _run_monitor(settings, today: str | None) -> dict:
     from flows import progress
 
     err = _console(stderr=True)
-    progress.listen_lines(lambda line: err.print(line))
+    progress.listen_lines(lambda line: err.print(line, soft_wrap=True))  # one line each, however long
     try:
         with store_lock(settings.home, settings.db_url, "run"):
             flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.max_concurrent_requests))
