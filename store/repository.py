@@ -58,15 +58,19 @@ def now() -> datetime:
 
 def mask_url(url: str) -> str:
     """The store's URL for messages, password hidden. SQLAlchemy renders it when its reading is unambiguous (one
-    `@` at most, in the host part); anything else (no scheme, an unencoded `@` or `/` in the password) goes
-    through the one masking function (extractors.redact), which copes with URLs that do not parse."""
+    `@` at most, in the host part, a database dialect SQLAlchemy knows, no query); anything else (no scheme, an
+    unencoded `@` or `/` in the password, a webhook or token URL) goes through the one masking function
+    (extractors.redact), which copes with URLs that do not parse. SQLAlchemy 2.0 (pinned <2.1 for prefect's
+    scheduler) parses `slack://TOKEN/...` or `json://host/?token=...` and would render them whole."""
     from extractors.redact import mask_url as masked
 
     _, sep, rest = str(url).partition("://")
     authority = rest.split("/", 1)[0]
-    if sep and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
+    if sep and "?" not in rest and authority.count("@") <= 1 and rest.count("@") == authority.count("@"):
         try:
-            return make_url(url).render_as_string(hide_password=True)
+            parsed = make_url(url)
+            parsed.get_dialect()  # not a database URL: masked whole
+            return parsed.render_as_string(hide_password=True)
         except Exception:
             pass
     return masked(url)
