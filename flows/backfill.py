@@ -19,8 +19,8 @@ from extractors.archives import ArchiveProblem, archive_kind, bounded_lines, rea
 from extractors.article import Article
 from flows import artifacts
 from flows.pipeline import (
-    BatchSummary, Screened, detect_shifts, get_model, load_deduplicator, model_version, persist, record_and_deliver,
-    screen_articles,
+    BatchSummary, Screened, artifact_meta, detect_shifts, get_model, load_deduplicator, model_languages, model_version,
+    persist, record_and_deliver, screen_articles,
 )
 from flows.lock import store_lock
 from flows.progress import notify
@@ -31,13 +31,17 @@ BATCH = 64
 
 
 def _batches(sources: list[str], since: date | None, until: date | None, summary: BatchSummary,
-             problems: list[str]) -> Iterator[tuple[str, list[Article]]]:
+             problems: list[str], unreadable: list[str] | None = None) -> Iterator[tuple[str, list[Article]]]:
+    """Batches of articles in archive order. A source that gave problems and not one record goes to `unreadable`."""
     for src in sources:
         batch: list[Article] = []
+        records = failed = 0
         for item in read_archive(src):
             if isinstance(item, ArchiveProblem):
                 problems.append(f"{item.where}: {item.reason}")
+                failed += 1
                 continue
+            records += 1
             if (since and item.published and item.published < since) or (until and item.published and item.published > until):
                 summary.skip("outside --since/--until")
                 summary.read += 1
@@ -48,6 +52,8 @@ def _batches(sources: list[str], since: date | None, until: date | None, summary
                 batch = []
         if batch:
             yield src, batch
+        if failed and not records and unreadable is not None:
+            unreadable.append(src)
 
 
 def estimate_items(sources: list[str]) -> int | None:
@@ -115,8 +121,8 @@ def _replay(settings, sources: list[str], since: str | None, until: str | None, 
             parallel: bool, threads: int | None) -> dict:
     store = settings.open_store()
     channels = parse_channels(settings.alert_urls)
-    model = get_model(settings)
-    version = model_version(model)
+    meta = artifact_meta(settings)  # the model is loaded by the first batch with something to judge, if any
+    version, languages = model_version(meta), model_languages(meta)
     model_settings = {"model_artifact": str(settings.model_artifact), "model": settings.model, "backend": settings.backend}
     run_id = repo.start_run(store, "backfill")
     dedup = load_deduplicator(store)
@@ -133,8 +139,9 @@ def _replay(settings, sources: list[str], since: str | None, until: str | None, 
 
     d_since = date.fromisoformat(since) if since else None
     d_until = date.fromisoformat(until) if until else None
-    for src, batch in _batches(sources, d_since, d_until, summary, problems):
-        screened = screen_articles(store, model.languages, batch, dedup)
+    unreadable: list[str] = []
+    for src, batch in _batches(sources, d_since, d_until, summary, problems, unreadable):
+        screened = screen_articles(store, languages, batch, dedup)
         if not screened.to_judge:
             settle(src, screened, [])
             continue
@@ -149,12 +156,12 @@ def _replay(settings, sources: list[str], since: str | None, until: str | None, 
     while in_flight:
         s, sc, f = in_flight.popleft()
         settle(s, sc, f.result() if parallel else f)
-    reference = model.meta.get("reference_profile", {})
+    reference = meta.get("reference_profile", {})
     shifts = detect_shifts(store, settings, reference)
     new_alerts, delivery = record_and_deliver(store, settings, channels, shifts, backfill=True,
                                               deliver_historical=deliver_alerts)
     result = {"kind": "backfill", "sources": sources, **summary.as_dict(), "problems": problems[:50],
-              "problem_count": len(problems), "shifts": len(shifts), "new_alerts": new_alerts,
+              "problem_count": len(problems), "unreadable": unreadable, "shifts": len(shifts), "new_alerts": new_alerts,
               "delivered": len(delivery.sent)}
     repo.finish_run(store, run_id, result)
     progress.finish()

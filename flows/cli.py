@@ -2,6 +2,7 @@
 non-zero exit, never a traceback."""
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -16,6 +17,23 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            _console().print(f"kstance {version('kstance')}")
+        except PackageNotFoundError:  # run from a checkout that was not installed
+            _console().print("kstance (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                        help="print the version and exit")):
+    """Watch Korean foreign-policy news for shifts in Seoul's stance."""
 
 
 class Fail(Exception):
@@ -34,7 +52,8 @@ def _settings(**overrides):
     return s
 
 
-def _console():
+def _console(stderr: bool = False):
+    """The one console every command prints through (stderr=True: progress lines)."""
     import sys
 
     from rich.console import Console
@@ -47,8 +66,9 @@ def _console():
             super().print(*(inert(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
     # piped into a log (make demo | tee, CI), rich would assume 80 columns and fold the tables
-    return InertConsole(highlight=False, soft_wrap=False, markup=False, emoji=False,
-                        width=None if sys.stdout.isatty() else 132)
+    stream = sys.stderr if stderr else sys.stdout
+    return InertConsole(highlight=False, soft_wrap=False, markup=False, emoji=False, stderr=stderr,
+                        width=None if stream.isatty() else 132)
 
 
 # C0 and C1 control characters, DEL, and the bidirectional overrides (which reorder what the terminal shows);
@@ -124,12 +144,45 @@ def classify(paths: list[Path] = typer.Argument(..., help=".txt, .html or .json 
 
 @app.command()
 def run(today: Optional[str] = typer.Option(None, help="treat this date (YYYY-MM-DD) as today")):
-    """One monitoring cycle over the configured feeds."""
+    """One monitoring cycle over the configured feeds.
+
+    Exit 0: the cycle ran (or nothing was due); 1: every feed that was due failed, every feed is disabled, or no
+    alert could be delivered; 2: bad input or configuration."""
+    _parse_date("--today", today)
     settings = _settings()
     result = _run_monitor(settings, today)
     _print_cycle(result)
-    if result["feeds"] and all(f["status"] == "error" for f in result["feeds"]):
-        raise Fail("every feed failed in this cycle")
+    raise_for_cycle(result)
+
+
+def raise_for_cycle(result: dict) -> None:
+    """The end of a cycle an operator must hear about: exit 1 with a line; nothing due: exit 0 with a line."""
+    feeds = result["feeds"]
+    polled = [f for f in feeds if f["status"] not in ("disabled", "backing off")]
+    if feeds and not polled:
+        if all(f["status"] == "disabled" for f in feeds):
+            raise Fail(f"every feed is disabled ({len(feeds)}): see `kstance feeds`; `kstance feeds --all --reset` "
+                       "re-enables them")
+        waiting = [f for f in feeds if f["status"] == "backing off"]
+        _console().print(f"nothing was due: {len(waiting)} feed(s) backing off after failures, "
+              f"{len(feeds) - len(waiting)} disabled (see `kstance feeds`)")
+        return
+    if polled and all(f["status"] == "error" for f in polled):
+        raise Fail(f"every feed that was due failed ({len(polled)}): see `kstance feeds`")
+    if result["delivery_failures"] and not result["delivered"]:
+        raise Fail(f"no alert could be delivered ({len(result['delivery_failures'])} deliveries failed; "
+                   "they are retried at the next run): see `kstance alerts`")
+
+
+def _parse_date(label: str, value: str | None):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Fail(f"{label} must be a date like 2024-06-30, not {value!r}", EXIT_USAGE) from None
 
 
 @app.command()
@@ -139,17 +192,14 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
              deliver_alerts: bool = typer.Option(False, "--deliver-alerts", help="send the alerts this backfill finds"),
              workers: int = typer.Option(0, help="classify on a local Dask cluster with N workers"),
              dask: Optional[str] = typer.Option(None, help="classify on an existing Dask scheduler (tcp://HOST:PORT)")):
-    """Replay archives through the same pipeline as the daily runs."""
-    from datetime import date
+    """Replay archives through the same pipeline as the daily runs.
 
+    Exit 0: done; 1: a source could not be read at all; 2: bad input or configuration."""
     from extractors.archives import UnsupportedArchive, archive_kind
 
-    for label, value in (("--since", since), ("--until", until)):
-        if value:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                raise Fail(f"{label} must be a date like 2024-06-30, not {value!r}", EXIT_USAGE) from None
+    d_since, d_until = _parse_date("--since", since), _parse_date("--until", until)
+    if d_since and d_until and d_since > d_until:
+        raise Fail(f"--since {since} is after --until {until}: nothing would be read", EXIT_USAGE)
     for src in sources:
         try:
             archive_kind(src)
@@ -161,11 +211,16 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
         raise Fail(f"--dask must be a scheduler address like tcp://HOST:8786, not {dask!r}", EXIT_USAGE)
     settings = _settings()
     _check_store(settings)
+    from flows.lock import store_lock
+
+    if not may_hold_records([str(s) for s in sources]):  # nothing to replay: no Prefect, no model
+        with store_lock(settings.home, settings.db_url, "backfill", settings.db_busy_timeout_s):  # a busy store is still said so
+            _console().print("read 0: the sources hold no records")
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import backfill as bf
     from flows import progress as listeners
-    from flows.lock import store_lock
 
     with store_lock(settings.home, settings.db_url, "backfill", settings.db_busy_timeout_s), Progress(TextColumn("backfill"), BarColumn(bar_width=None), TextColumn("{task.completed} articles"),
                   TextColumn("{task.fields[problems]} problems"), TimeElapsedColumn(),
@@ -186,6 +241,8 @@ def backfill(sources: list[Path] = typer.Argument(..., help=".jsonl/.jsonl.gz, .
         c.print(f"  problem: {p}")
     if result["problem_count"] > 20:
         c.print(f"  ... and {result['problem_count'] - 20} more problems")
+    if result.get("unreadable"):
+        raise Fail(f"nothing could be read from {', '.join(result['unreadable'])}: every record was a problem")
 
 
 @app.command()
@@ -193,6 +250,9 @@ def calibrate(folds: int = typer.Option(5, help="cross-validation folds over the
               epochs: int = typer.Option(2, help="training epochs of the encoder (stage one)"),
               out: Optional[Path] = typer.Option(None, help="write the artifact here instead of seeds/model")):
     """Refit the stance classifier on seeds/ and write seeds/model/."""
+    if folds < 2 or epochs < 1:
+        raise Fail("--folds must be 2 or more and --epochs 1 or more", EXIT_USAGE)
+    _check_out_dir("--out", out)
     settings = _settings()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -315,6 +375,7 @@ def _delivery_lines(rec: dict) -> list[str]:
 @app.command()
 def report(out: Optional[Path] = typer.Option(None, help="folder for index.html (default KSTANCE_HOME/report)")):
     """Write the HTML report with timeline pictures."""
+    _check_out_dir("--out", out)
     settings = _settings()
     store = _check_store(settings)
     from reports.html import write_report
@@ -325,36 +386,100 @@ def report(out: Optional[Path] = typer.Option(None, help="folder for index.html 
 
 
 @app.command()
-def feeds():
-    """The configured feeds and their health: last success, failures, disabled ones and why."""
+def feeds(reset: Optional[str] = typer.Option(None, "--reset", metavar="NAME",
+                                              help="clear this feed's back-off and re-enable it (its name or URL)"),
+          all_feeds: bool = typer.Option(False, "--all", "--reset-all", help="reset every configured feed"),
+          format: str = typer.Option("text", "--format", help="text or jsonl")):
+    """The configured feeds and their health: state, last success, failures, next try, articles stored.
+
+    `--reset NAME` (or `--all`) clears a back-off and re-enables a disabled feed: the next run polls it."""
+    if format not in ("text", "jsonl"):
+        raise Fail(f"--format must be text or jsonl, not {format!r}", EXIT_USAGE)
+    if reset in ("--all", "--reset-all"):  # `--reset --all`: click reads --all as the value of --reset
+        reset, all_feeds = None, True
+    if all_feeds and reset:
+        raise Fail("give --reset NAME or --all, not both", EXIT_USAGE)
+    if all_feeds:
+        reset = ""
     settings = _settings()
-    store = _check_store(settings)
     from flows.settings import read_feed_list
     from store import repository as repo
 
-    states = {f.url: f for f in repo.all_feeds(store)}
+    configured = read_feed_list(settings.feeds, enabled_only=False)
+    store = _check_store(settings)
     c = _console()
-    for f in read_feed_list(settings.feeds):
+    if reset is not None:
+        chosen = configured if all_feeds else [f for f in configured if reset in (f["name"], f["url"])]
+        if not chosen:
+            names = ", ".join(repr(f["name"]) for f in configured) or "none"
+            raise Fail(f"no feed named {reset!r} in {settings.feeds} (feeds: {_clip(names, 200)})", EXIT_USAGE)
+        for f in chosen:
+            was = repo.reset_feed(store, f["url"])
+            c.print(f"reset {f['name']}: " + ("back-off cleared, enabled; the next run polls it" if was
+                                               else "never polled, nothing to reset"))
+        return
+    rows = feed_health(configured, {f.url: f for f in repo.all_feeds(store)}, repo.articles_per_origin(store),
+                       repo.now())
+    if format == "jsonl":
+        for r in rows:
+            print(_jsonl(r))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("name", "url", "state", "last success", "failures", "next try", "articles"):
+        table.add_column(col, justify="right" if col in ("failures", "articles") else "left", overflow="fold")
+    for r in rows:
+        # cells are untrusted text too (names and URLs from the feed list): inert, never markup
+        table.add_row(*(Text(inert(str(v), keep_newlines=False)) for v in (
+            r["name"], r["url"], r["state"], r["last_success"] or "-", r["consecutive_failures"], r["next_try"],
+            r["articles"])))
+    c.print(table)
+    for r in rows:
+        if r["problem"]:
+            c.print(f"  {r['name']}: {r['problem']}")
+
+
+def feed_health(configured: list[dict], states: dict, articles: dict[str, int], now) -> list[dict]:
+    """One row per configured feed: `state` is ok, never polled, failing, backing off, disabled (by kstance after
+    repeated failures) or off (enabled = false in the feed list); `next_try` says when a run polls it again."""
+    rows = []
+    for f in configured:
         st = states.get(f["url"])
-        if st is None:
-            c.print(f"never polled  {f['name']}  {f['url']}")
+        failures = (st.consecutive_failures or 0) if st else 0
+        problem = None
+        if not f.get("enabled", True):
+            state, next_try = "off", "not polled (enabled = false in the feed list)"
+        elif st is None:
+            state, next_try = "never polled", "next run"
         elif st.disabled:
-            c.print(f"DISABLED      {f['name']}  {st.disabled_reason}")
+            state, next_try, problem = "disabled", "never (kstance feeds --reset)", st.disabled_reason
+        elif failures and st.next_poll and st.next_poll > now:
+            state, next_try, problem = "backing off", f"{st.next_poll:%Y-%m-%d %H:%M} UTC", st.last_error
+        elif failures:
+            state, next_try, problem = "failing", "next run", st.last_error
         else:
-            state = f"failing ({st.consecutive_failures}): {st.last_error}" if st.consecutive_failures else "ok"
-            c.print(f"{state:<13} {f['name']}  last success {str(st.last_success or '-')[:19]}")
+            state, next_try = "ok", "next run"
+        rows.append({"name": f["name"], "url": f["url"], "state": state,
+                     "last_success": f"{st.last_success:%Y-%m-%d %H:%M} UTC" if st and st.last_success else None,
+                     "consecutive_failures": failures, "next_try": next_try, "articles": articles.get(f["url"], 0),
+                     "problem": problem})
+    return rows
 
 
 @app.command()
 def serve():
     """Serve the daily schedule (default 07:00 Asia/Seoul) as Prefect deployments."""
     settings = _settings()
-    _check_store(settings)
     from alerts.deliver import parse_channels
-    from flows.settings import read_feed_list
+    from flows.settings import check_schedule, read_feed_list
 
-    parse_channels(settings.alert_urls)
+    # everything the scheduled runs need, checked before any server starts
     read_feed_list(settings.feeds)
+    check_schedule(settings)
+    parse_channels(settings.alert_urls)
+    _check_store(settings)
     c = _console()
     if os.environ.get("PREFECT_API_URL"):
         _serve(settings, c)
@@ -374,12 +499,17 @@ def serve():
 
 def _serve(settings, c) -> None:
     from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.deployments import deployments
 
     c.print(f"serving monitor on '{settings.schedule_cron}' ({settings.schedule_timezone}), backfill and calibrate "
             "on demand; Ctrl-C stops")
-    prefect_serve(*deployments(settings))
+    # one run at a time (a late scheduled run waits): the cycle and a backfill would only queue on the store lock
+    # prefect reads its settings once, when first imported (the schedule check imports it before the server's
+    # address is known): the runner must talk to this server, not start a temporary API of its own
+    with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+        prefect_serve(*deployments(settings), limit=1)
 
 
 @app.command()
@@ -396,6 +526,47 @@ def _check_store(settings):
     return settings.open_store()
 
 
+def may_hold_records(sources: list[str]) -> bool:
+    """False only when every source is certainly empty (no non-blank JSONL line, no file in a folder): reads at
+    most up to the first record of each, so a large archive costs nothing here."""
+    import gzip
+
+    from extractors.archives import archive_kind
+
+    for src in sources:
+        p = Path(src)
+        kind = archive_kind(p)
+        if kind == "warc":
+            return True
+        if kind == "folder":
+            if any(f.is_file() and not f.name.endswith(".meta.json") for f in p.rglob("*")):
+                return True
+            continue
+        opener = gzip.open if p.name.endswith(".gz") else open
+        try:
+            with opener(p, "rb") as fh:
+                if any(line.strip() for line in fh):
+                    return True
+        except (OSError, EOFError):
+            return True  # unreadable: the flow reports it
+    return False
+
+
+def _check_out_dir(label: str, path: Path | None) -> None:
+    """An output folder that exists as a folder, or can be made: checked before any work."""
+    if path is None:
+        return
+    if path.exists() and not path.is_dir():
+        raise Fail(f"{label} {path}: exists and is not a folder", EXIT_USAGE)
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise Fail(f"{label} {path}: {probe} is not a folder", EXIT_USAGE)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise Fail(f"{label} {path}: {probe} is not writable", EXIT_USAGE)
+
+
 def _reference(settings) -> dict:
     meta_path = settings.model_artifact / "model.json"
     if meta_path.exists():
@@ -404,20 +575,27 @@ def _reference(settings) -> dict:
 
 
 def _run_monitor(settings, today: str | None) -> dict:
-    _check_store(settings)
     from alerts.deliver import parse_channels
     from flows.settings import read_feed_list
 
-    parse_channels(settings.alert_urls)  # bad URLs are named before any work
+    parse_channels(settings.alert_urls)  # bad URLs and feed lists are named before any work
     read_feed_list(settings.feeds)
+    _check_store(settings)
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from flows.lock import store_lock
     from flows.monitor import monitor
 
-    with store_lock(settings.home, settings.db_url, "run", settings.db_busy_timeout_s):
-        flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.max_concurrent_requests))
-        result = _quiet_flow(flow, today)
+    from flows import progress
+
+    err = _console(stderr=True)
+    progress.listen_lines(lambda line: err.print(line, soft_wrap=True))  # one line each, however long
+    try:
+        with store_lock(settings.home, settings.db_url, "run", settings.db_busy_timeout_s):
+            flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.max_concurrent_requests))
+            result = _quiet_flow(flow, today)
+    finally:
+        progress.clear()
     return result
 
 
@@ -453,38 +631,69 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
+# Errors the user can cause or meet, by (module, class): checked only when their module was imported, so a usage
+# error never pays for importing torch or apprise. The first group exits 2 (bad input or configuration).
+_USAGE_ERRORS = (("flows.settings", "SettingsError"), ("extractors.archives", "UnsupportedArchive"),
+                 ("alerts.deliver", "BadAlertURL"))
+_RUN_ERRORS = (("store.repository", "StoreError"), ("classifiers.encoder", "ModelNotFound"), ("flows.lock", "StoreBusy"))
+
+
+def _is_one_of(exc: BaseException, names) -> bool:
+    for module, cls in names:
+        mod = sys.modules.get(module)
+        if mod is not None and isinstance(exc, getattr(mod, cls)):
+            return True
+    return False
+
+
 def main() -> None:
-    from alerts.deliver import BadAlertURL
-    from classifiers.encoder import ModelNotFound
-    from extractors.archives import UnsupportedArchive
-    from flows.settings import SettingsError
-    from store.repository import StoreError
-
-    from flows.lock import StoreBusy
-
-    known = (SettingsError, StoreError, BadAlertURL, ModelNotFound, UnsupportedArchive, FileNotFoundError, StoreBusy)
+    if len(sys.argv) == 1:  # `kstance` alone: the help, on stdout, exit 0
+        sys.argv.append("--help")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # --help and --version return 0 here instead of exiting
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except Fail as exc:
         _die(str(exc), exc.code)
-    except known as exc:
-        _die(str(exc), EXIT_USAGE if isinstance(exc, (SettingsError, UnsupportedArchive, BadAlertURL)) else EXIT_FAILED)
-    except typer.Abort:
-        _die("aborted", 130)
     except KeyboardInterrupt:
         _die("interrupted", 130)
-    except Exception as exc:  # click usage errors, anything unforeseen: still one line
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            hint = f" (see `kstance {exc.ctx.info_name if exc.ctx else ''} --help`)".replace(" kstance kstance", " kstance")
-            _die(f"{exc.format_message()}{hint}", EXIT_USAGE)
-        if isinstance(exc, click.exceptions.ClickException):
-            _die(exc.format_message(), EXIT_USAGE)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors, anything unforeseen: still one line
+        if _is_one_of(exc, _USAGE_ERRORS):
+            _die(str(exc), EXIT_USAGE)
+        if _is_one_of(exc, _RUN_ERRORS) or isinstance(exc, FileNotFoundError):
+            _die(str(exc), EXIT_FAILED)
+        _click_error(exc)
         _die(f"unexpected error: {type(exc).__name__}: {_clip(str(exc), 300)} (set KSTANCE_DEBUG=1 for details)",
              EXIT_FAILED, debug=True)
+
+
+def _click_errors() -> list:
+    """The click that typer raises from: typer >= 0.29 vendors its own (`typer._click`), older ones use click."""
+    found = []
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            found.append(importlib.import_module(name))
+        except ImportError:
+            pass
+    return found
+
+
+def _click_error(exc: BaseException) -> None:
+    """A usage error (typo, unknown option, missing argument, bad value): one line naming it, exit 2."""
+    if isinstance(exc, typer.Abort):
+        _die("aborted", 130)
+    if isinstance(exc, typer.Exit):
+        sys.exit(exc.exit_code)
+    for ex in _click_errors():
+        if isinstance(exc, ex.UsageError):
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+            _die(f"{_one_line(exc.format_message())}{hint}", EXIT_USAGE)
+        if isinstance(exc, ex.ClickException):
+            _die(_one_line(exc.format_message()), EXIT_USAGE)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _die(message: str, code: int, debug: bool = False) -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from prefect import flow, task
+from pydantic import ValidationError
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
@@ -13,11 +14,24 @@ from prefect.tasks import exponential_backoff
 from alerts.deliver import parse_channels
 from extractors.collect import FeedCollection, HostPacer, PageRetry, RobotsRules, collect_feed, refetch_pages
 from flows import artifacts
-from flows.pipeline import BatchSummary, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver
+from flows.pipeline import (
+    BatchSummary, artifact_meta, detect_shifts, get_model, load_deduplicator, process_articles, record_and_deliver,
+)
 from flows.lock import store_lock
-from flows.settings import load_settings, read_feed_list
+from flows.progress import say
+from flows.settings import Settings, load_settings, read_feed_list
 from reports.html import write_report
 from store import repository as repo
+
+
+def _max_workers() -> int:
+    """KSTANCE_MAX_CONCURRENT_REQUESTS, read when this module is imported: `kstance serve` runs each scheduled
+    cycle in a fresh process that imports the flow from here, so the decorator's task runner must follow the
+    setting (`kstance run` sets the runner itself). Bad settings are reported by the flow, not at import."""
+    try:
+        return max(1, Settings().max_concurrent_requests)  # Settings() itself: no folder made at import
+    except (ValidationError, ValueError, OSError):
+        return 4
 
 
 @task(name="collect-feed", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=5),
@@ -53,7 +67,7 @@ def detect_and_alert_task(store, settings, channels, reference, today: date, del
 
 
 @flow(name="monitor", log_prints=False, validate_parameters=False,
-      task_runner=ThreadPoolTaskRunner(max_workers=4))
+      task_runner=ThreadPoolTaskRunner(max_workers=_max_workers()))
 def monitor(today: str | None = None, deliver: bool = True) -> dict:
     """One cycle over the configured feeds. A failing feed is recorded and skipped; the cycle goes on.
     With deliver=False, new alerts are recorded in the outbox and left for the next run to send."""
@@ -68,7 +82,7 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
     store = settings.open_store()
     channels = parse_channels(settings.alert_urls)
     feeds = read_feed_list(settings.feeds)
-    model = get_model(settings)
+    meta = artifact_meta(settings)  # the model itself is loaded only when a feed brings something to judge
     run_id = repo.start_run(store, "monitor")
     pacer, robots = HostPacer(settings.politeness_delay_s), RobotsRules()
     states = {f.url: f for f in repo.all_feeds(store)}
@@ -84,6 +98,9 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
                                "error": f"{st.consecutive_failures} failures; next try after {st.next_poll:%Y-%m-%d %H:%M} UTC"})
             continue
         due.append((feed, st))
+    waiting = len(feeds) - len(due)
+    say(f"polling {len(due)} of {len(feeds)} feeds" + (f" ({waiting} disabled or backing off: `kstance feeds`)"
+                                                         if waiting else ""))
     # Feeds are collected a few at a time ahead of the judging: memory holds at most `window` feeds' articles,
     # however many feeds are configured (200 feeds x 50 items: see BENCHMARKS.md, "load").
     window = max(2, 2 * settings.max_concurrent_requests)
@@ -106,6 +123,7 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
     retry = repo.PageRetryPolicy(settings.page_retry_limit, timedelta(seconds=settings.page_retry_delay_s))
     summary = BatchSummary()
     new_articles, new_total = [], 0
+    done = 0
     while pending:
         feed, fut = pending.popleft()
         submit_next()
@@ -122,10 +140,14 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
         status = "error" if error else ("not modified" if got.poll.not_modified else "ok")
         feed_lines.append({"feed": feed["name"], "url": feed["url"], "status": status, "error": error,
                            "new": items, "seen": got.seen if got else 0})
+        done += 1
+        say(f"[{done}/{len(due)}] {feed['name']}: " + (f"error: {error}" if error else status if not items
+                                                        else f"{items} new, judging"))
         collected.update(a.url for a in (got.articles if got else []))
         if not (got and got.articles):
             repo.record_poll(store, feed["url"], **poll_state)
         else:
+            model = get_model(settings)  # loaded only now: a cycle with nothing new never loads it
             # the validators are committed with the articles they cover, in one transaction: a run killed or
             # failing before that leaves the old validators, and the next run gets the feed (not a 304) again
             batch = judge_batch_task(store, model, got.articles, feed["url"], dedup,
@@ -139,16 +161,19 @@ def _cycle(settings, today: str | None, deliver: bool) -> dict:
     # this cycle fetched already through their feed
     due_pages = [p for p in due_pages if p.url not in collected]
     if due_pages:
+        say(f"fetching again {len(due_pages)} page(s) that failed for a passing reason on an earlier run")
         refetched = refetch_task(due_pages, settings.allow_private_addresses, pacer, robots, settings.request_timeout_s)
         by_origin: dict[str, list] = {}
         origins = {p.url: p.origin or "" for p in due_pages}
         for a in refetched:
             dedup.seen_urls.discard(a.url)  # the stored copy is the failed one: this one replaces it
             by_origin.setdefault(origins.get(a.url, ""), []).append(a)
+        if by_origin:
+            model = get_model(settings)
         for origin, arts in by_origin.items():
             summary.merge(judge_batch_task(store, model, arts, origin, dedup, retry=retry))
             new_total += len(arts)
-    reference = model.meta.get("reference_profile", {})
+    reference = meta.get("reference_profile", {})
     shifts, new_alerts, delivery = detect_and_alert_task(store, settings, channels, reference, day, deliver)
     result = {
         "kind": "monitor", "feeds": feed_lines, **summary.as_dict(), "shifts": len(shifts), "new_alerts": new_alerts,

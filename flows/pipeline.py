@@ -2,10 +2,11 @@
 dedup -> language -> relevance -> judge -> store, and detect -> record alerts -> deliver."""
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.orm import Session
 
@@ -15,17 +16,19 @@ from classifiers.actors import ACTORS
 from classifiers.relevance import relevance
 from classifiers.confusion import load_profile
 from classifiers.shifts import DetectorConfig, Shift, detect
-from classifiers.stance import StanceModel
 from extractors.article import DUPLICATE, IRRELEVANT, OK, UNSUPPORTED_LANGUAGE, Article
 from extractors.dedup import Deduplicator, story_simhash
 from flows.settings import Settings
 from store import repository as repo
 
+if TYPE_CHECKING:  # the classifier (torch, the encoder) is imported only when there is something to judge
+    from classifiers.stance import StanceModel
+
 _models: dict[tuple, StanceModel] = {}
 _model_lock = threading.Lock()
 
 
-def get_model(settings: Settings) -> StanceModel:
+def get_model(settings: Settings) -> "StanceModel":
     """The classifier, loaded once per process for a given artifact, encoder and backend."""
     key = (str(settings.model_artifact), settings.model, settings.backend)
     with _model_lock:
@@ -35,12 +38,28 @@ def get_model(settings: Settings) -> StanceModel:
 
                 _models[key] = load_onnx_model(settings.model_artifact, settings.model, settings.home / "onnx")
             else:
+                from classifiers.stance import StanceModel
+
                 _models[key] = StanceModel.load(settings.model_artifact, settings.model)
         return _models[key]
 
 
-def model_version(model: StanceModel) -> str:
-    return f"v{model.meta.get('version', 0)}-{model.meta.get('train', {}).get('corpus_fingerprint', 'unknown')[:8]}"
+def artifact_meta(settings: Settings) -> dict:
+    """The calibrated artifact's metadata (languages, reference profile, version) without loading the model:
+    a cycle with nothing to judge never pays for torch and the encoder."""
+    path = settings.model_artifact / "model.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no calibrated model in {settings.model_artifact} (run `kstance calibrate`)")
+    return json.loads(path.read_text())
+
+
+def model_version(model: "StanceModel | dict") -> str:
+    meta = model if isinstance(model, dict) else model.meta
+    return f"v{meta.get('version', 0)}-{meta.get('train', {}).get('corpus_fingerprint', 'unknown')[:8]}"
+
+
+def model_languages(meta: dict) -> tuple[str, ...]:
+    return tuple(meta.get("languages", ["en"]))
 
 
 @dataclass
@@ -148,7 +167,7 @@ def persist(store: repo.Store, screened: Screened, verdicts: list, *, origin: st
     return summary
 
 
-def process_articles(store: repo.Store, model: StanceModel, articles: list[Article], *, origin: str,
+def process_articles(store: repo.Store, model: "StanceModel", articles: list[Article], *, origin: str,
                      dedup: Deduplicator, also: Callable[[Session], object] | None = None,
                      retry: repo.PageRetryPolicy = repo.PageRetryPolicy()) -> BatchSummary:
     """Screen, judge and store one batch, in this process."""

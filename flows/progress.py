@@ -16,8 +16,25 @@ def listen(fn: Callable[[int, int], None]) -> None:
 
 def clear() -> None:
     _listeners.clear()
+    _sayers.clear()
 
 
 def notify(done: int, problems: int) -> None:
     for fn in list(_listeners):
         fn(done, problems)
+
+
+_sayers: list[Callable[[str], None]] = []
+
+
+def listen_lines(fn: Callable[[str], None]) -> None:
+    """Progress lines ("[2/5] Yonhap: 3 new, judging"): the command line prints them on stderr."""
+    _sayers.append(fn)
+
+
+def say(line: str) -> None:
+    import logging
+
+    logging.getLogger("kstance.progress").info(line)
+    for fn in list(_sayers):
+        fn(line)

@@ -28,7 +28,7 @@ def _free_port(preferred: int = 4200) -> int:
 
 
 @contextlib.contextmanager
-def local_prefect_server(home: Path, timeout: float = 120.0):
+def local_prefect_server(home: Path, timeout: float = 300.0):
     """Start `prefect server start` on 127.0.0.1, wait until it answers, yield its API URL, stop it after."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"

@@ -126,7 +126,10 @@ def load_settings(**overrides) -> Settings:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"]) or "settings"
         raise SettingsError(f"setting {where!r}: {err['msg']}") from None
-    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"setting 'home': cannot use {settings.home} as a folder ({exc.strerror})") from None
     return settings
 
 
@@ -142,7 +145,11 @@ def prepare_prefect_env(home: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
-def read_feed_list(path: Path) -> list[dict]:
+def read_feed_list(path: Path, enabled_only: bool = True) -> list[dict]:
+    """The [[feeds]] tables, checked whole before any work: each has an http(s) url, the urls and the names are
+    unique (a feed listed twice gets a crawler blocked), a name is not empty (it defaults to the url)."""
+    from urllib.parse import urlsplit
+
     if not path.exists():
         raise SettingsError(f"{path}: no such feed list")
     try:
@@ -152,5 +159,49 @@ def read_feed_list(path: Path) -> list[dict]:
     feeds = data.get("feeds", [])
     if not isinstance(feeds, list) or any(not isinstance(f, dict) or not f.get("url") for f in feeds):
         raise SettingsError(f"{path}: expected [[feeds]] tables, each with a url")
-    return [{"name": f.get("name", f["url"]), "outlet": f.get("outlet", ""), "language": f.get("language"), **f}
-            for f in feeds if f.get("enabled", True)]
+    urls: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for i, f in enumerate(feeds, 1):
+        url = f["url"]
+        where = f"{path}: feed #{i}"
+        if not isinstance(url, str):
+            raise SettingsError(f"{where}: url must be a string, not {url!r}")
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError as exc:
+            raise SettingsError(f"{where}: bad url {url!r}: {exc}") from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"{where}: url must be http:// or https:// with a host, not {url!r}")
+        key = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+        if key in urls:
+            raise SettingsError(f"{where}: url {url!r} is listed twice (also feed #{urls[key]})")
+        urls[key] = i
+        name = f.get("name", url)
+        if not isinstance(name, str) or not name.strip():
+            raise SettingsError(f"{where} ({url}): name must be a non-empty string")
+        if name.strip() in names:
+            raise SettingsError(f"{where} ({url}): name {name!r} is used twice (also feed #{names[name.strip()]})")
+        names[name.strip()] = i
+    return [{"name": f.get("name", f["url"]).strip(), "outlet": f.get("outlet", ""), "language": f.get("language"),
+             **{k: v for k, v in f.items() if k != "name"}}
+            for f in feeds if not enabled_only or f.get("enabled", True)]
+
+
+def check_schedule(settings: Settings) -> None:
+    """The cron string and time zone `kstance serve` registers, checked by Prefect's own schedule model before
+    any server starts."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(settings.schedule_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"setting 'schedule_timezone': unknown time zone {settings.schedule_timezone!r} "
+                            "(an IANA name like Asia/Seoul or UTC)") from None
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=settings.schedule_cron, timezone=settings.schedule_timezone)
+    except ValidationError as exc:
+        msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"setting 'schedule_cron': {settings.schedule_cron!r} is not a valid cron string "
+                            f"({msg})") from None

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from sqlalchemy import create_engine, event, select, delete, func, update
 from sqlalchemy.engine import Engine, make_url
@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.actors import ACTORS
 from classifiers.shifts import Evidence, Observation, Shift
-from classifiers.stance import Judgment
 from extractors.article import Article, date_problem, shift_days
 from store.models import AlertRow, ArticleRow, DeliveryRow, FeedRow, JudgmentRow, MuteRow, RunRow, WriterLease
+
+if TYPE_CHECKING:  # classifiers.stance imports torch: a store that is only read or written never needs it
+    from classifiers.stance import Judgment
 
 
 class StoreError(RuntimeError):
@@ -56,9 +58,11 @@ def now() -> datetime:
 
 def mask_url(url: str) -> str:
     """The store's URL for messages, password hidden. SQLAlchemy renders it when its reading is unambiguous (one
-    `@` at most, in the host part, and a dialect SQLAlchemy knows); anything else (no scheme, an unencoded `@` or
-    `/` in the password, an apprise or web URL given as the store's, whose secrets sit in the host or path) goes
-    through the one masking function (extractors.redact), which copes with URLs that do not parse."""
+    `@` at most, in the host part, a database dialect SQLAlchemy knows, no query); anything else (no scheme, an
+    unencoded `@` or `/` in the password, an apprise, webhook or web URL given as the store's, whose secrets sit in
+    the host, path or query) goes through the one masking function (extractors.redact), which copes with URLs that
+    do not parse. SQLAlchemy 2.0 (pinned <2.1 for prefect's scheduler) parses `slack://TOKEN/...` or
+    `json://host/?token=...` and would render them whole."""
     from extractors.redact import mask_url as masked
 
     scheme, sep, rest = str(url).partition("://")
@@ -401,6 +405,25 @@ def apply_poll(s: Session, url: str, *, name: str, outlet: str, language: str | 
             row.disabled = True
             row.disabled_reason = f"{row.consecutive_failures} failures in a row; last: {error}"
     return row
+
+
+def articles_per_origin(store: Store) -> dict[str, int]:
+    """How many articles are stored per origin (a feed's URL, an archive's name)."""
+    with store.session() as s:
+        return dict(s.execute(select(ArticleRow.origin, func.count()).group_by(ArticleRow.origin)).tuples().all())
+
+
+def reset_feed(store: Store, url: str) -> bool:
+    """Clear a feed's back-off and failures and re-enable it: the next run polls it. False if it was never polled."""
+    with store.session() as s:
+        row = s.get(FeedRow, url)
+        if row is None:
+            return False
+        row.consecutive_failures = 0
+        row.next_poll = None
+        row.disabled, row.disabled_reason = False, None
+        row.last_error = None
+        return True
 
 
 # -- alerts and the outbox ------------------------------------------------------------------------

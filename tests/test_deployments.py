@@ -17,3 +17,22 @@ def test_schedule_is_configurable(kstance_env, monkeypatch):
     monkeypatch.setenv("KSTANCE_SCHEDULE_TIMEZONE", "Europe/Berlin")
     dep = next(d for d in deployments(load_settings()) if d.name == MONITOR)
     assert (dep.schedules[0].schedule.cron, dep.schedules[0].schedule.timezone) == ("30 6 * * 1-5", "Europe/Berlin")
+
+
+def test_served_cycles_follow_max_concurrent_requests(tmp_path):
+    """`kstance serve` runs each cycle in a fresh process that imports the flow from flows.monitor (Prefect's
+    runner loads the deployment's entrypoint): its task runner must follow KSTANCE_MAX_CONCURRENT_REQUESTS."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KSTANCE_")}
+    code = "from flows.monitor import monitor; print(monitor.task_runner._max_workers)"
+    out = {}
+    for value in ("7", None):
+        e = {**env, "KSTANCE_HOME": str(tmp_path / "home"), **({"KSTANCE_MAX_CONCURRENT_REQUESTS": value} if value else {})}
+        proc = subprocess.run([sys.executable, "-c", code], env=e, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        out[value] = proc.stdout.split()[-1]
+    assert out == {"7": "7", None: "4"}

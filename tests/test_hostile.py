@@ -77,9 +77,9 @@ def run_cli(args, cwd, env=None, timeout=300):
     return subprocess.run([KSTANCE, *args], cwd=cwd, env=e, capture_output=True, timeout=timeout)
 
 
-def assert_inert(proc) -> str:
+def assert_inert(proc, code: int = 0) -> str:
     out = proc.stdout.decode("utf-8", "replace") + proc.stderr.decode("utf-8", "replace")
-    assert proc.returncode == 0, out
+    assert proc.returncode == code, out
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out and "\u202e" not in out
     assert "Traceback" not in out and "MarkupError" not in out
     return out
@@ -120,8 +120,11 @@ def test_classify_and_alerts_print_markup_escape_sequences_and_binary_inertly(tm
 @pytest.mark.slow
 def test_backfill_problem_lines_from_a_hostile_warc_are_inert(tmp_path):
     (tmp_path / "junk.warc").write_bytes(b"\x1b[2J\x1b]0;pwned\x07WARC/9\r\n" + os.urandom(4096))
-    out = assert_inert(run_cli(["backfill", str(tmp_path / "junk.warc")], tmp_path, env={"KSTANCE_POLITENESS_DELAY_S": "0"}))
+    # an archive that is entirely unreadable ends with exit 1 and a line (issue 15); the lines stay inert
+    out = assert_inert(run_cli(["backfill", str(tmp_path / "junk.warc")], tmp_path, env={"KSTANCE_POLITENESS_DELAY_S": "0"}),
+                       code=1)
     assert "problem: junk.warc@0: corrupt WARC record" in out
+    assert "kstance: error: nothing could be read from " in out
 
 
 # -- 4. memory and time bounded -----------------------------------------------------------------------
