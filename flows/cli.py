@@ -298,8 +298,10 @@ def alerts(format: str = typer.Option("text", "--format", help="text or jsonl"),
     ack, retry, drop = (v if isinstance(v, str) else None for v in (ack, retry, drop))
     if format not in ("text", "jsonl"):
         raise Fail(f"--format must be text or jsonl, not {format!r}", EXIT_USAGE)
-    if sum(bool(x) for x in (test, ack, retry, drop)) > 1:
-        raise Fail("--test, --ack, --retry and --drop cannot be used together", EXIT_USAGE)
+    if retry and drop:
+        raise Fail("--retry and --drop cannot be used together", EXIT_USAGE)
+    if (retry or drop) and (test or ack):
+        raise Fail(f"{'--retry' if retry else '--drop'} cannot be used with {'--test' if test else '--ack'}", EXIT_USAGE)
     if test or ack:
         from flows.cli_analyst import alerts_action
 
