@@ -62,8 +62,8 @@ def write_card(out_dir: Path, meta: dict) -> None:
         f"- Encoder: `{meta['base_model']}` (weights fingerprint `{meta['base_fingerprint']}`); languages "
         f"{', '.join(meta.get('languages', ['en']))}. See README, \"The stance classifier\", for why this encoder.",
         f"- Adapted end to end as a pair classifier: {_FORMATS.get(meta.get('input_format', 'plain'), '')} "
-        f"LoRA rank {meta['lora']['rank']} on every attention and feed-forward projection (stage one, on the "
-        "written calibration pairs only), merged into the weights at load time; then a linear head over mean-pooled "
+        f"LoRA rank {meta['lora']['rank']} on every attention and feed-forward projection of the layers from "
+        f"{meta['lora'].get('first_layer', 0)} up (stage one, on the written calibration pairs only), merged into the weights at load time; then a linear head over mean-pooled "
         "tokens (stage two, multinomial logistic regression on the written pairs plus the article corpus's sentences).",
         f"- Four outputs: {', '.join(LABELS)}; `none` means the sentence shows no stance of Seoul's toward that actor.",
         f"- Probabilities are temperature-scaled (T = {meta['temperature']}), T fitted on the out-of-fold logits of "
