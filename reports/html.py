@@ -6,6 +6,7 @@ targets on one shared time axis with shift markers and the seed reference, the a
 health and the recent runs with their outcome. Windows ("articles (30 days)") end on the report date."""
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
@@ -101,7 +102,9 @@ def timeline_svg(actor: str, obs, reference: float | None, shifts, x_range: tupl
             fig.savefig(buf, format="svg", metadata={"Date": None})
         finally:
             plt.close(fig)
-    return _own_ids(buf.getvalue(), actor)
+    label = html.escape(f"timeline of Seoul's stance toward {ACTOR_NAMES.get(actor, actor)}", quote=True)
+    svg = _own_ids(buf.getvalue(), actor)  # its accessible name, in double quotes and escaped: the apostrophe stays in
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 def _own_ids(svg: str, actor: str) -> str:
