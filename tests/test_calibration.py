@@ -65,7 +65,7 @@ def test_training_is_deterministic_and_learns(tmp_path):
     s1, s2 = lora_state(enc1), lora_state(enc2)
     assert s1.keys() == s2.keys() and all(np.array_equal(s1[k].numpy(), s2[k].numpy()) for k in s1)
     assert any(float(v.abs().sum()) > 0 for k, v in s1.items() if "lora_B" in k)  # the adapter moved
-    assert {k.split(".")[1] for k in s1} == {"4", "5"}  # only the top two of MiniLM's six layers are adapted
+    assert {k.split(".")[2] for k in s1} == {"4", "5"}  # only the top two of MiniLM's six layers are adapted
 
 
 def test_reference_profile_read_from_the_seed_annotations():
