@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ class StoreBusy(RuntimeError):
 
 
 _held: dict[str, int] = {}  # lease holders in this process, by store URL: nested store_lock calls share one lease
+_held_what: dict[str, str] = {}  # ... for the same command only (a `run` inside a `run`): another one is refused
 _held_lock = threading.Lock()
 
 
@@ -34,11 +36,21 @@ def store_lock(home: Path, db_url: str, what: str, busy_timeout_s: float = 30.0)
     store, not under a home."""
     from store import repository as repo
 
+    try:  # the home the store lives in by default (settings make it; a caller holding the lock first may not have)
+        Path(home).mkdir(parents=True, exist_ok=True)
+    except (OSError, TypeError):
+        pass  # a read-only or odd home: open_store says what is wrong with the store itself
     store = repo.open_store(db_url, busy_timeout_s)
     owner = repo.process_owner()
     with _held_lock:
         nested = _held.get(db_url, 0) > 0
+        if nested and _held_what.get(db_url) != what:
+            other = _held_what.get(db_url)
+            store.close()
+            raise StoreBusy(f"the store is in use by kstance {other} (pid {os.getpid()}); wait for it to finish, "
+                            f"then run `kstance {what}` again")
         _held[db_url] = _held.get(db_url, 0) + 1
+        _held_what[db_url] = what
     stop = threading.Event()
     beat = None
     try:
