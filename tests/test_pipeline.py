@@ -32,15 +32,16 @@ def articles():
 
 def test_batch_is_screened_judged_and_stored_with_reasons(store, model):
     summary = process_articles(store, model, articles(), origin="test", dedup=load_deduplicator(store))
-    assert summary.read == 5 and summary.judged == 1 and summary.duplicates == 1
+    assert summary.read == 5 and summary.judged == 2 and summary.duplicates == 1
     with store.session() as s:
         rows = {a.url: a for a in s.scalars(select(ArticleRow))}
         judgments = list(s.scalars(select(JudgmentRow)))
     assert rows["https://copy.example/jp"].status == "duplicate" and rows["https://copy.example/jp"].duplicate_of == "https://n.example/jp"
     assert rows["https://n.example/kospi"].status == "irrelevant" and "followed actors" in rows["https://n.example/kospi"].reason
-    assert rows["https://n.example/ko"].status == "unsupported_language"  # stored and flagged, not judged
+    assert rows["https://n.example/ko"].status not in ("unsupported_language", "irrelevant")  # Korean is judged now
     assert rows["https://n.example/empty"].status == "unextractable"
-    assert [(j.actor, j.stance) for j in judgments] == [("JP", "confrontational")]
+    assert sorted((j.article_url, j.actor, j.stance) for j in judgments) == [
+        ("https://n.example/jp", "JP", "confrontational"), ("https://n.example/ko", "JP", "confrontational")]
 
 
 def test_rerun_changes_nothing(store, model):
