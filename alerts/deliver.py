@@ -7,6 +7,7 @@ alert to a newsroom desk costs more trust than one that must be confirmed by han
 """
 from __future__ import annotations
 
+from vocab.errors import InputError
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from extractors.redact import scrub as _scrub
 log = logging.getLogger(__name__)
 
 
-class BadAlertURL(ValueError):
+class BadAlertURL(InputError, ValueError):
     pass
 
 

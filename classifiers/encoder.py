@@ -8,6 +8,7 @@ run time).
 """
 from __future__ import annotations
 
+from vocab.errors import RunError
 import hashlib
 import math
 import os
@@ -24,7 +25,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 MAX_TOKENS = 128  # the bundled model was trained on 128-token inputs
 
 
-class ModelNotFound(RuntimeError):
+class ModelNotFound(RunError, RuntimeError):
     pass
 
 

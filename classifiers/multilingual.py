@@ -22,6 +22,7 @@ A folder whose files do not match its manifest (a partial copy, a truncated file
 """
 from __future__ import annotations
 
+from vocab.errors import RunError
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -47,7 +48,7 @@ _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _HEADER = struct.Struct("<4sI7ifi")  # magic, version, H, layers, heads, FF, vocab, positions, types, eps, block
 
 
-class SourceError(RuntimeError):
+class SourceError(RunError, RuntimeError):
     """The packaged model file is missing or not the format this module reads."""
 
 

@@ -5,6 +5,7 @@ ArchiveProblems for what it could not read, with the place (line number, record 
 """
 from __future__ import annotations
 
+from vocab.errors import InputError
 import gzip
 import json
 import zlib
@@ -28,7 +29,7 @@ class ArchiveProblem:
 
 Item = Union[Article, ArchiveProblem]
 
-class UnsupportedArchive(ValueError):
+class UnsupportedArchive(InputError, ValueError):
     pass
 
 
@@ -55,7 +56,7 @@ def read_archive(path: str | Path) -> Iterator[Item]:
     return read_folder(path)
 
 
-class BadField(ValueError):
+class BadField(InputError, ValueError):
     """A record field of the wrong type: a problem for that record only."""
 
 

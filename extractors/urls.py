@@ -1,6 +1,7 @@
 """URL canonicalisation and the rules for what may be fetched."""
 from __future__ import annotations
 
+from vocab.errors import InputError
 import ipaddress
 import re
 import socket
@@ -26,7 +27,7 @@ _UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
-class RefusedURL(ValueError):
+class RefusedURL(InputError, ValueError):
     """A URL kstance will not fetch; the message says why."""
 
 

@@ -2,12 +2,13 @@
 target, acknowledge an alert. The command-line side of each lives in flows/cli.py; the work is here."""
 from __future__ import annotations
 
+from vocab.errors import InputError
 import csv
 import io
 from datetime import date
 
 
-class AnalystError(ValueError):
+class AnalystError(InputError, ValueError):
     """Bad input to one of these commands; the message is one line."""
 
 

@@ -7,6 +7,7 @@ owner, heartbeat, expiry), renewed by a heartbeat thread while the run lasts. A 
 On PostgreSQL, a session advisory lock is held as well (the server drops it when the connection dies)."""
 from __future__ import annotations
 
+from vocab.errors import RunError
 import contextlib
 import hashlib
 import logging
@@ -21,8 +22,8 @@ LEASE_TTL = timedelta(seconds=90)
 HEARTBEAT_S = 20.0
 
 
-class StoreBusy(RuntimeError):
-    pass
+class StoreBusy(RunError, RuntimeError):
+    retryable = True
 
 
 _held: dict[str, int] = {}  # lease holders in this process, by store URL: nested store_lock calls share one lease

@@ -2,6 +2,7 @@
 not run schedules, a real server (SQLite under PREFECT_HOME, on 127.0.0.1) does."""
 from __future__ import annotations
 
+from vocab.errors import RunError
 import contextlib
 import os
 import socket
@@ -13,8 +14,8 @@ from pathlib import Path
 import httpx
 
 
-class ServerError(RuntimeError):
-    pass
+class ServerError(RunError, RuntimeError):
+    retryable = True
 
 
 def _free_port(preferred: int = 4200) -> int:

@@ -1,6 +1,7 @@
 """Settings from the environment (KSTANCE_*) and kstance.toml; the environment wins."""
 from __future__ import annotations
 
+from vocab.errors import InputError
 import os
 import tomllib
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 from classifiers.corpus import seeds_dir
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError, ValueError):
     """Bad configuration; the message is one line naming the problem."""
 
 

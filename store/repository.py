@@ -1,6 +1,7 @@
 """The repository: every read and write the flows make, in small transactions, idempotent by key."""
 from __future__ import annotations
 
+from vocab.errors import RunError
 import os
 import re
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # classifiers.stance imports torch: a store that is only read
     from classifiers.stance import Judgment
 
 
-class StoreError(RuntimeError):
+class StoreError(RunError, RuntimeError):
     """A store that cannot be opened or written; the message is one line, with passwords masked."""
 
 
@@ -614,7 +615,7 @@ def _holder_is_dead(owner: str) -> bool:
     return started not in ("?", "") and _start_time(int(pid)) != started
 
 
-class LeaseHeld(RuntimeError):
+class LeaseHeld(RunError, RuntimeError):
     """Another process holds the store's writer lease; the message names it."""
 
 
