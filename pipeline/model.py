@@ -47,3 +47,11 @@ def model_version(model: "StanceModel | dict") -> str:
 
 def model_languages(meta: dict) -> tuple[str, ...]:
     return tuple(meta.get("languages", ["en"]))
+
+
+def reference_profile(artifact: Path) -> dict:
+    """The seed documents' stance per actor, as the calibrated artifact records it ({} without an artifact)."""
+    path = artifact / "model.json"
+    if path.exists():
+        return json.loads(path.read_text()).get("reference_profile", {})
+    return {}
