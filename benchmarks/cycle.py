@@ -14,9 +14,8 @@ from benchmarks.load import bench_items
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        os.environ.update({"KSTANCE_HOME": str(home), "KSTANCE_ALLOW_PRIVATE_ADDRESSES": "true",
-                           "KSTANCE_POLITENESS_DELAY_S": "0", "PREFECT_HOME": str(home / "prefect"),
-                           "PREFECT_LOGGING_LEVEL": "ERROR"})
+        # Prefect reads its own settings from the environment, before it is imported; kstance's are passed
+        os.environ.update({"PREFECT_HOME": str(home / "prefect"), "PREFECT_LOGGING_LEVEL": "ERROR"})
         from flows.demo import DemoServer
         from flows.settings import prepare_prefect_env
 
@@ -24,18 +23,19 @@ def main() -> None:
         with DemoServer(bench_items(200)) as srv:
             feeds = home / "feeds.toml"
             feeds.write_text(f'[[feeds]]\nname = "bench"\nurl = "{srv.base}/feed.xml"\n')
-            os.environ["KSTANCE_FEEDS"] = str(feeds)
+            overrides = {"home": str(home), "allow_private_addresses": True, "politeness_delay_s": 0,
+                         "feeds": str(feeds)}
             from flows.monitor import monitor
-            from flows.pipeline import get_model
             from flows.settings import load_settings
+            from pipeline.model import get_model
 
             t0 = time.perf_counter()
-            get_model(load_settings())  # loaded once per process, as in `kstance serve`
+            get_model(load_settings(**overrides).classifier_spec())  # once per process, as in `kstance serve`
             t_model = time.perf_counter() - t0
             timings = []
             for label in ("200 new items", "0 new items", "0 new items (again)"):
                 t = time.perf_counter()
-                state = monitor(today="2026-07-30", deliver=False, return_state=True)
+                state = monitor(today="2026-07-30", deliver=False, settings=overrides, return_state=True)
                 total = time.perf_counter() - t
                 run = state.state_details.flow_run_id
                 from prefect.client.orchestration import get_client

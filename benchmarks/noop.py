@@ -96,7 +96,8 @@ def main(repeats: int = 3) -> None:
             wall, peak, rc = measure(["run"], home, env)  # records the ETags; also warms the disk cache
             assert rc == 0, "the first run failed"
             rows.append(("first run (200, empty channels)", f"{wall:.1f} s, {peak:.0f} MB"))
-            for label, args in (("no-op cycle (2 feeds, 304)", ["run"]), ("empty backfill", ["backfill", "empty.jsonl"])):
+            for label, args in (("no-op cycle (2 feeds, 304)", ["run"]),
+                                ("empty backfill", ["backfill", "empty.jsonl"])):
                 walls, peaks = [], []
                 for _ in range(repeats):
                     wall, peak, rc = measure(args, home, env)

@@ -5,7 +5,6 @@ ArchiveProblems for what it could not read, with the place (line number, record 
 """
 from __future__ import annotations
 
-from vocab.errors import InputError
 import gzip
 import json
 import zlib
@@ -16,7 +15,7 @@ from typing import Iterator, Union
 from extractors.article import Article
 from extractors.text import article_from_text, extract_article, parse_date
 from extractors.urls import canonical_url
-
+from vocab.errors import InputError
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024  # one article record (JSONL line, WARC payload, folder file): as the fetch cap
 
@@ -185,7 +184,8 @@ def read_warc(path: Path) -> Iterator[Item]:
                 nxt = _next_boundary(fh, at + 1, gz)
                 if not resyncing:
                     kind = type(exc).__name__
-                    skipped = f"skipped to the next record at byte {nxt}" if nxt is not None else "nothing readable after it"
+                    skipped = (f"skipped to the next record at byte {nxt}" if nxt is not None
+                               else "nothing readable after it")
                     yield ArchiveProblem(f"{path.name}@{at}", f"corrupt WARC record ({kind}); {skipped}")
                 if nxt is None:
                     return

@@ -5,13 +5,14 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
+from vocab.states import ArticleStatus
 
-# Why an article was not judged; the flows store these as they are.
-OK = "ok"
-UNEXTRACTABLE = "unextractable"
-UNSUPPORTED_LANGUAGE = "unsupported_language"
-IRRELEVANT = "irrelevant"
-DUPLICATE = "duplicate"
+# Why an article was not judged (vocab.states.ArticleStatus); the names stay here for the code that imports them.
+OK = ArticleStatus.OK
+UNEXTRACTABLE = ArticleStatus.UNEXTRACTABLE
+UNSUPPORTED_LANGUAGE = ArticleStatus.UNSUPPORTED_LANGUAGE
+IRRELEVANT = ArticleStatus.IRRELEVANT
+DUPLICATE = ArticleStatus.DUPLICATE
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,10 @@ class Article:
     source: str = ""  # outlet or site name
     language: str | None = None
     author: str | None = None
-    status: str = OK
+    status: ArticleStatus = ArticleStatus.OK
     reason: str | None = None
     original_url: str | None = None  # as the feed or archive listed it
     served_url: str | None = None  # where the page actually came from (after redirects)
-    fetched_at: datetime | None = None
     content_hash: str = field(default="", compare=False)
     transient: bool = False  # unextractable for a passing reason (5xx, 429, timeout): worth fetching again later
 
@@ -35,12 +35,12 @@ class Article:
         if not self.content_hash:
             object.__setattr__(self, "content_hash", content_hash(self.text))
 
-    def with_status(self, status: str, reason: str | None) -> "Article":
+    def with_status(self, status: ArticleStatus, reason: str | None) -> "Article":
         return replace(self, status=status, reason=reason)
 
     @property
     def ok(self) -> bool:
-        return self.status == OK
+        return self.status == ArticleStatus.OK
 
 
 def content_hash(text: str) -> str:

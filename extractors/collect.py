@@ -1,11 +1,9 @@
 """From a feed to Articles: poll it, fetch the pages of entries not seen before, extract them."""
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -41,7 +39,7 @@ class RobotsRules:
                         max_bytes=512 * 1024)
                 parser = Protego.parse(r.body.decode("utf-8", "replace"))
             except FetchError as exc:
-                parser = Protego.parse("User-agent: *\nDisallow: /\n" if str(exc) in ("HTTP 401", "HTTP 403") else "")
+                parser = Protego.parse("User-agent: *\nDisallow: /\n" if exc.status in (401, 403) else "")
             with self._lock:
                 self._parsers[origin] = parser
         return parser.can_fetch(url, self.user_agent)
@@ -74,8 +72,9 @@ class FeedCollection:
     seen: int = 0  # entries skipped because their URL was already stored
 
 
-def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, is_known: Callable[[list[str]], set[str]],
-                 outlet: str = "", allow_private: bool = False, pacer: HostPacer | None = None,
+def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None,
+                 is_known: Callable[[list[str]], set[str]], outlet: str = "", allow_private: bool = False,
+                 pacer: HostPacer | None = None,
                  timeout: float = 20.0, client: httpx.Client | None = None, max_items: int = 200,
                  robots: RobotsRules | None = None) -> FeedCollection:
     own = client is None
@@ -96,13 +95,12 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
             except ValueError:
                 continue
         known = is_known([c for _, c in entries])
-        fetched = datetime.now(timezone.utc).replace(tzinfo=None)
         for entry, canonical in entries:
             if canonical in known:
                 out.seen += 1
                 continue
             known.add(canonical)
-            out.articles.append(_fetch_page(entry.url, canonical, entry.title, entry.published, outlet, fetched,
+            out.articles.append(_fetch_page(entry.url, canonical, entry.title, entry.published, outlet,
                                             client=client, robots=robots, pacer=pacer, allow_private=allow_private,
                                             timeout=timeout))
         return out
@@ -111,47 +109,43 @@ def collect_feed(feed_url: str, *, etag: str | None, last_modified: str | None, 
             client.close()
 
 
-# A failure that may pass: the server is overloaded or down for a moment, the network dropped. The page is
-# stored as unextractable *for now* and fetched again on later runs (with back-off, a few times at most).
-_TRANSIENT = re.compile(r"^(HTTP (408|425|429|5\d\d)$|timed out|(Connect|Read|Write|RemoteProtocol|Network|Pool)\w*Error)")
-
-
 def is_transient(exc: Exception) -> bool:
-    return isinstance(exc, FetchError) and bool(_TRANSIENT.match(str(exc)))
+    """A failure that may pass (the server overloaded or down for a moment, the network dropped): the page is stored
+    as unextractable *for now* and fetched again on later runs (with back-off, a few times at most)."""
+    return isinstance(exc, FetchError) and exc.retryable
 
 
-def _not_fetched(canonical: str, url: str, title: str, outlet: str, exc: Exception, fetched: datetime) -> Article:
+def _not_fetched(canonical: str, url: str, title: str, outlet: str, exc: Exception) -> Article:
     if isinstance(exc, (FetchError, RefusedURL)):
         reason = f"page not fetched: {exc}"
     else:  # anything else (a malformed address, an extractor's error) is this item's trouble, never its feed's
         reason = f"page not fetched: {type(exc).__name__}: {str(exc)[:160]}"
     return Article(url=canonical, original_url=url, title=title, text="", published=None, source=outlet,
-                   status=UNEXTRACTABLE, reason=reason, fetched_at=fetched, transient=is_transient(exc))
+                   status=UNEXTRACTABLE, reason=reason, transient=is_transient(exc))
 
 
-def _page_article(r, url: str, canonical: str, title: str, published, outlet: str, fetched: datetime) -> Article:
+def _page_article(r, url: str, canonical: str, title: str, published, outlet: str) -> Article:
     if "html" in r.content_type or not r.content_type:
         return extract_article(r.body, url, canonical=canonical, title=title or None,
-                               published=published, source=outlet or None, fetched_at=fetched)
+                               published=published, source=outlet or None)
     return article_from_text(r.body.decode("utf-8", "replace"), url, canonical=canonical,
                              title=title, published=published, source=outlet)
 
 
-def _fetch_page(url: str, canonical: str, title: str, published, outlet: str, fetched: datetime, *,
+def _fetch_page(url: str, canonical: str, title: str, published, outlet: str, *,
                 client: httpx.Client, robots: RobotsRules, pacer: HostPacer, allow_private: bool,
                 timeout: float) -> Article:
     """One page, fetched and extracted; whatever goes wrong is recorded on its article (per item, never per feed)."""
     try:
         if not robots.allowed(url, client, allow_private=allow_private, timeout=timeout):
             return Article(url=canonical, original_url=url, title=title, text="", published=None, source=outlet,
-                           status=UNEXTRACTABLE, reason="page not fetched: disallowed by robots.txt",
-                           fetched_at=fetched)
+                           status=UNEXTRACTABLE, reason="page not fetched: disallowed by robots.txt")
         pacer.wait(url)
         r = get(url, client=client, allow_private=allow_private, timeout=timeout)
-        art = _page_article(r, url, canonical, title, published, outlet, fetched)
+        art = _page_article(r, url, canonical, title, published, outlet)
         return replace(art, served_url=r.url or url)  # the address that answered: it opens
     except Exception as exc:
-        return _not_fetched(canonical, url, title, outlet, exc, fetched)
+        return _not_fetched(canonical, url, title, outlet, exc)
 
 
 @dataclass(frozen=True)
@@ -172,7 +166,6 @@ def refetch_pages(pages: list[PageRetry], *, allow_private: bool = False, pacer:
     out = []
     with new_client(timeout, allow_private=allow_private) as client:
         for p in pages:
-            fetched = datetime.now(timezone.utc).replace(tzinfo=None)
-            out.append(_fetch_page(p.original_url, p.url, p.title, None, p.source, fetched, client=client,
+            out.append(_fetch_page(p.original_url, p.url, p.title, None, p.source, client=client,
                                    robots=robots, pacer=pacer, allow_private=allow_private, timeout=timeout))
     return out

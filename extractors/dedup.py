@@ -6,10 +6,9 @@ same way as the first run did.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import hashlib
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 

@@ -18,7 +18,6 @@ class FeedEntry:
     url: str
     title: str
     published: str | None  # as the feed gave it; parse_date reads it
-    summary: str
 
 
 @dataclass
@@ -31,7 +30,6 @@ class FeedPoll:
     last_modified: str | None = None
     not_modified: bool = False
     error: str | None = None
-    title: str | None = None
 
 
 def parse_feed(body: bytes, feed_url: str = "") -> FeedPoll:
@@ -46,8 +44,8 @@ def parse_feed(body: bytes, feed_url: str = "") -> FeedPoll:
         if not link:
             continue
         published = e.get("published") or e.get("updated") or e.get("created")
-        entries.append(FeedEntry(link.strip(), (e.get("title") or "").strip(), published, e.get("summary") or ""))
-    poll = FeedPoll(feed_url, entries, title=parsed.feed.get("title"))
+        entries.append(FeedEntry(link.strip(), (e.get("title") or "").strip(), published))
+    poll = FeedPoll(feed_url, entries)
     if parsed.bozo:
         reason = str(parsed.get("bozo_exception") or "malformed feed").splitlines()[0][:200]
         if not entries or not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
@@ -69,9 +67,8 @@ def _parse_json_feed(body: bytes, feed_url: str) -> FeedPoll:
     entries = []
     for item in doc["items"]:
         if isinstance(item, dict) and isinstance(item.get("url"), str):
-            entries.append(FeedEntry(item["url"], str(item.get("title") or ""), item.get("date_published"),
-                                     str(item.get("summary") or item.get("content_text") or "")))
-    return FeedPoll(feed_url, entries, title=doc.get("title"))
+            entries.append(FeedEntry(item["url"], str(item.get("title") or ""), item.get("date_published")))
+    return FeedPoll(feed_url, entries)
 
 
 def poll_feed(

@@ -9,6 +9,7 @@ What a hostile server cannot do to it:
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 import zlib
@@ -19,6 +20,7 @@ import httpcore
 import httpx
 
 from extractors.urls import RefusedURL, check_fetchable, resolve_checked
+from vocab.errors import RunError
 
 USER_AGENT = "kstance/0.1 (+https://github.com/kstance/kstance; Korean foreign-policy monitor)"
 MAX_BYTES = 10 * 1024 * 1024
@@ -28,8 +30,19 @@ MAX_CODINGS = 2  # content codings stacked on one body ("gzip, gzip" is legal; m
 _PIECE = 64 * 1024  # the most one decompression step may produce
 
 
-class FetchError(Exception):
-    """A fetch that failed; the message is one line that says why."""
+# statuses worth asking again later (the server overloaded or down for a moment), and the transport errors that pass
+RETRYABLE_STATUSES = frozenset({408, 425, 429, *range(500, 600)})
+_PASSING_TRANSPORT = re.compile(r"(Connect|Read|Write|RemoteProtocol|Network|Pool)\w*Error")
+
+
+class FetchError(RunError):
+    """A fetch that failed; the message is one line that says why. `status` is the HTTP status when the server
+    answered with an error, and `retryable` says whether the same fetch may succeed later."""
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
 
 
 @dataclass
@@ -72,30 +85,16 @@ def get(
         with client.stream("GET", url, headers=headers, timeout=timeout) as r:
             if r.status_code == 304:
                 return Response(str(r.url), 304, b"", etag, last_modified, "")
-            if r.status_code >= 400:
-                raise FetchError(f"HTTP {r.status_code}")
-            declared = r.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(f"response too large ({int(declared)} bytes > {max_bytes})")
-            chunks, size = [], 0
-            for chunk in decode_body(r.iter_raw(), r.headers.get("content-encoding", ""), max_bytes):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"response too large (over {max_bytes} bytes)")
-                chunks.append(chunk)
-                _bounded(timeout)  # a body dripped a byte at a time still ends at the deadline
-            return Response(
-                str(r.url), r.status_code, b"".join(chunks), r.headers.get("etag"),
-                r.headers.get("last-modified"), r.headers.get("content-type", ""),
-            )
+            return _read(r, max_bytes, timeout)
     except RefusedURL as exc:
         raise FetchError(f"refused: {exc}") from None
     except httpx.TooManyRedirects:
         raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
     except (httpx.TimeoutException, httpcore.TimeoutException):
-        raise FetchError(f"timed out after {timeout:g} s") from None
+        raise FetchError(f"timed out after {timeout:g} s", retryable=True) from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"{type(exc).__name__}: {str(exc)[:160] or 'connection failed'}") from None
+        raise FetchError(f"{type(exc).__name__}: {str(exc)[:160] or 'connection failed'}",
+                         retryable=bool(_PASSING_TRANSPORT.match(type(exc).__name__))) from None
     except (httpx.InvalidURL, httpx.CookieConflict, UnicodeError, ValueError) as exc:
         # a malformed address (0177.0.0.1, full-width or empty labels) in the feed or in a redirect
         raise FetchError(f"bad URL: {type(exc).__name__}: {str(exc)[:160]}") from None
@@ -103,6 +102,26 @@ def get(
         _deadline.at = previous
         if own:
             client.close()
+
+
+def _read(r: httpx.Response, max_bytes: int, timeout: float) -> Response:
+    """An answer's body, decoded and capped at max_bytes; an error status raises with its status."""
+    if r.status_code >= 400:
+        raise FetchError(f"HTTP {r.status_code}", status=r.status_code, retryable=r.status_code in RETRYABLE_STATUSES)
+    declared = r.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"response too large ({int(declared)} bytes > {max_bytes})")
+    chunks, size = [], 0
+    for chunk in decode_body(r.iter_raw(), r.headers.get("content-encoding", ""), max_bytes):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(f"response too large (over {max_bytes} bytes)")
+        chunks.append(chunk)
+        _bounded(timeout)  # a body dripped a byte at a time still ends at the deadline
+    return Response(
+        str(r.url), r.status_code, b"".join(chunks), r.headers.get("etag"),
+        r.headers.get("last-modified"), r.headers.get("content-type", ""),
+    )
 
 
 # -- content codings, each layer capped -----------------------------------------------------------

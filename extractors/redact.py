@@ -80,7 +80,8 @@ def url_secrets(url: object) -> set[str]:
     found.update(seg for seg in path.split("/")[1:] if len(seg) >= 6)
     for kv in query.split("&"):
         k, _, v = kv.partition("=")
-        if v and (k.lower() in ("pass", "password", "pwd", "token", "key", "secret", "apikey", "webhook") or len(v) >= 16):
+        secret_name = k.lower() in ("pass", "password", "pwd", "token", "key", "secret", "apikey", "webhook")
+        if v and (secret_name or len(v) >= 16):
             found.add(v)
     found |= {unquote(s) for s in found}
     return {s for s in found if s}

@@ -93,7 +93,6 @@ def extract_article(
     title: str | None = None,
     published: str | date | None = None,
     source: str | None = None,
-    fetched_at: datetime | None = None,
 ) -> Article:
     """Extract body and metadata from one page. Never raises: a page with no usable text comes back
     with status `unextractable` and the reason. Metadata given by the feed or archive wins over what
@@ -124,7 +123,6 @@ def extract_article(
         source=(source or sitename or "").strip(),
         author=author,
         language=detect_language(text),
-        fetched_at=fetched_at,
     )
     if reason is None and len(text) < MIN_TEXT_CHARS:
         reason = f"no article text found ({len(text)} characters)"
@@ -159,9 +157,9 @@ def article_from_text(
 def _decode(data: bytes) -> str:
     head = data[:2048].decode("ascii", "ignore").lower()
     m = re.search(r"charset=[\"']?([a-z0-9_\-]+)", head)
-    for enc in ([m[1]] if m else []) + ["utf-8", "cp949", "latin-1"]:
+    for enc in ([m[1]] if m else []) + ["utf-8", "cp949"]:
         try:
             return data.decode(enc)
         except (LookupError, UnicodeDecodeError):
             continue
-    return data.decode("utf-8", "replace")
+    return data.decode("latin-1")  # decodes any bytes: the last resort

@@ -1,11 +1,12 @@
 """URL canonicalisation and the rules for what may be fetched."""
 from __future__ import annotations
 
-from vocab.errors import InputError
 import ipaddress
 import re
 import socket
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from vocab.errors import InputError
 
 # Query parameters that only track the reader: dropping them folds copies of one article together. Only names
 # known to be tracking: `ref`, `src`, `from`, `feed`, `s` and the like select content on some sites (two different
@@ -170,7 +171,8 @@ def resolve_checked(host: str, port: int | None = None, *, allow_private: bool =
         text = str(info[4][0]).split("%")[0]
         addr = ipaddress.ip_address(text)
         if not allow_private and not is_public_address(addr):
-            raise RefusedURL(f"{host} resolves to a non-public address ({addr}); set allow_private_addresses to fetch it")
+            raise RefusedURL(f"{host} resolves to a non-public address ({addr}); "
+                             "set allow_private_addresses to fetch it")
         if text not in addrs:
             addrs.append(text)
     if not addrs:

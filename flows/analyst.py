@@ -1,11 +1,12 @@
 """What an analyst asks of kstance between runs: check the alert channels, query the stored judgments, quiet a
-target, acknowledge an alert. The command-line side of each lives in flows/cli.py; the work is here."""
+target, acknowledge an alert. The command-line side of each lives in flows/cli_analyst.py; the work is here."""
 from __future__ import annotations
 
-from vocab.errors import InputError
 import csv
 import io
 from datetime import date
+
+from vocab.errors import InputError
 
 
 class AnalystError(InputError, ValueError):
@@ -97,9 +98,9 @@ def judgments_csv(records: list[dict]) -> str:
 
 
 def judgments_jsonl(records: list[dict]) -> str:
-    from flows.cli import _jsonl  # C1 controls and bidi overrides escaped too, as every JSONL kstance prints
+    from flows.console import jsonl  # C1 controls and bidi overrides escaped too, as every JSONL kstance prints
 
-    return "".join(_jsonl(r) + "\n" for r in records)
+    return "".join(jsonl(r) + "\n" for r in records)
 
 
 # -- kstance mute / unmute / alerts --ack --------------------------------------------------------

@@ -51,12 +51,14 @@ def monitor_markdown(store: repo.Store, reference: dict, new_articles, new_total
     md += ["", f"## New alerts ({len(new_alerts)})", ""]
     for a, d in repo.alerts(store):
         if a.id in set(new_alerts):
+            deliveries = ", ".join(f"{x.channel} {x.state}" for x in d) or "none"
             md.append(f"- {a.actor}: {a.from_stance} -> {a.to_stance} on {a.detected_at} "
-                      f"(confidence {a.confidence:.2f}; deliveries: {', '.join(f'{x.channel} {x.state}' for x in d) or 'none'})")
+                      f"(confidence {a.confidence:.2f}; deliveries: {deliveries})")
     return "\n".join(md)
 
 
-def publish_monitor(store: repo.Store, reference: dict, new_articles, new_total: int, new_alerts: list[str], report) -> None:
+def publish_monitor(store: repo.Store, reference: dict, new_articles, new_total: int, new_alerts: list[str],
+                    report) -> None:
     try:
         from prefect.artifacts import create_link_artifact, create_markdown_artifact
 

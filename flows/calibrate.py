@@ -7,10 +7,11 @@ from flows.settings import load_settings
 
 
 @flow(name="calibrate", log_prints=False, validate_parameters=False)
-def calibrate_flow(folds: int = 5, epochs: int = 2) -> dict:
+def calibrate_flow(folds: int = 5, epochs: int = 2, settings: dict | None = None) -> dict:
+    """`settings`: overrides of the configured settings (names as in Settings); a deployment passes none."""
     from classifiers.calibration import TrainConfig, calibrate
 
-    settings = load_settings()
+    settings = load_settings(**(settings or {}))
     meta = calibrate(settings.model_artifact, cfg=TrainConfig(folds=folds, epochs=epochs), model_spec=settings.model)
     try:
         from prefect.artifacts import create_markdown_artifact

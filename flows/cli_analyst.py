@@ -1,5 +1,5 @@
 """The analyst's commands on the kstance command line: `judgments`, `mute`, `unmute`, and the `--test` and
-`--ack` actions of `alerts`. Registered on flows.cli's app (imported at the end of flows/cli.py)."""
+`--ack` actions of `alerts`. Registered on the app of flows/cli_app.py (flows/cli.py imports this module)."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +9,10 @@ from typing import Optional
 import typer
 
 from flows.analyst import AnalystError
-from flows.cli import EXIT_FAILED, EXIT_USAGE, Fail, _check_store, _clip, _console, _settings, app
+from flows.cli_app import app, cli_settings
+from flows.console import clip, console
+from flows.exits import Fail
+from vocab.errors import EXIT_FAILED, EXIT_USAGE
 
 
 @contextmanager
@@ -24,13 +27,13 @@ def alerts_action(test: bool, ack: str | None) -> None:
     from flows import analyst
 
     with _usage_errors():
-        settings = _settings()
+        settings = cli_settings()
         if ack:
-            store = _check_store(settings)
+            store = settings.open_store()
             alert_id = analyst.ack_alert(store, ack)
-            _console().print(f"acknowledged {alert_id}")
+            console().print(f"acknowledged {alert_id}")
         if test:
-            c = _console()
+            c = console()
             sent, failed = analyst.check_channels(settings, c)
             if failed:
                 raise Fail(f"the test message failed on {failed} of {sent + failed} channels", EXIT_FAILED)
@@ -55,8 +58,8 @@ def judgments(actor: Optional[str] = typer.Option(None, "--actor", help="US, CN,
         first, last = analyst.parse_day("--since", since), analyst.parse_day("--until", until)
         if first and last and first > last:
             raise AnalystError(f"--since ({since}) is after --until ({until})")
-    settings = _settings()
-    store = _check_store(settings)
+    settings = cli_settings()
+    store = settings.open_store()
     records = analyst.judgment_records(store, actor=actor, since=first, until=last, stance=stance)
     if format == "csv":
         sys.stdout.write(analyst.judgments_csv(records))
@@ -64,13 +67,13 @@ def judgments(actor: Optional[str] = typer.Option(None, "--actor", help="US, CN,
     if format == "jsonl":
         sys.stdout.write(analyst.judgments_jsonl(records))
         return
-    c = _console()
+    c = console()
     for r in records:
         c.print(f"{r['date'] or 'no date'}  {r['actor']}  {r['stance']:<15} score {r['score']:+.2f}  "
-                f"confidence {r['confidence']:.2f}  {r['outlet'] or '-'}: {_clip(r['title'], 80)}", markup=False)
+                f"confidence {r['confidence']:.2f}  {r['outlet'] or '-'}: {clip(r['title'], 80)}", markup=False)
         c.print(f"    {r['url']}", markup=False)
         for e in r["evidence"][:3]:
-            c.print(f"    \u201c{_clip(e, 150)}\u201d", markup=False)
+            c.print(f"    \u201c{clip(e, 150)}\u201d", markup=False)
     c.print(f"{len(records)} judgment{'s' if len(records) != 1 else ''}")
 
 
@@ -88,9 +91,9 @@ def mute(actor: str = typer.Argument(..., help="US, CN, JP, KP or RU"),
         day = analyst.parse_day("--until", until)
         if day < date.today():
             raise AnalystError(f"--until {until} is in the past")
-    store = _check_store(_settings())
+    store = cli_settings().open_store()
     repo.set_mute(store, code, day)
-    _console().print(f"{code} muted through {day.isoformat()}: its alerts are recorded, marked muted, not sent")
+    console().print(f"{code} muted through {day.isoformat()}: its alerts are recorded, marked muted, not sent")
 
 
 @app.command()
@@ -101,6 +104,6 @@ def unmute(actor: str = typer.Argument(..., help="US, CN, JP, KP or RU")):
 
     with _usage_errors():
         code = analyst.parse_actor(actor, "ACTOR")
-    store = _check_store(_settings())
+    store = cli_settings().open_store()
     was = repo.clear_mute(store, code)
-    _console().print(f"{code} unmuted" if was else f"{code} was not muted")
+    console().print(f"{code} unmuted" if was else f"{code} was not muted")

@@ -7,7 +7,6 @@ owner, heartbeat, expiry), renewed by a heartbeat thread while the run lasts. A 
 On PostgreSQL, a session advisory lock is held as well (the server drops it when the connection dies)."""
 from __future__ import annotations
 
-from vocab.errors import RunError
 import contextlib
 import hashlib
 import logging
@@ -15,6 +14,8 @@ import os
 import threading
 from datetime import timedelta
 from pathlib import Path
+
+from vocab.errors import RunError
 
 log = logging.getLogger(__name__)
 

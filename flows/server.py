@@ -2,7 +2,6 @@
 not run schedules, a real server (SQLite under PREFECT_HOME, on 127.0.0.1) does."""
 from __future__ import annotations
 
-from vocab.errors import RunError
 import contextlib
 import os
 import socket
@@ -12,6 +11,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from vocab.errors import RunError
 
 
 class ServerError(RunError, RuntimeError):

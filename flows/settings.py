@@ -1,16 +1,23 @@
 """Settings from the environment (KSTANCE_*) and kstance.toml; the environment wins."""
 from __future__ import annotations
 
-from vocab.errors import InputError
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from classifiers.corpus import seeds_dir
+from vocab.errors import InputError
 
 
 class SettingsError(InputError, ValueError):
@@ -59,7 +66,8 @@ class Settings(BaseSettings):
     cusum_k: float = 0.5  # score-cusum only
     score_sigma: float = 0.5  # score-cusum only
     report_url: str | None = None  # where the report is published (a web address): alerts link to it
-    digest: Literal["off", "daily"] = "off"  # daily: one message a day (judgments per target, shifts) instead of single alerts
+    # daily: one message a day (judgments per target, shifts) instead of single alerts
+    digest: Literal["off", "daily"] = "off"
 
     @field_validator("alert_urls", mode="before")
     @classmethod
@@ -93,7 +101,8 @@ class Settings(BaseSettings):
         return v
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = config_path()
         if path.exists():
@@ -110,6 +119,41 @@ class Settings(BaseSettings):
         from store.repository import open_store
 
         return open_store(self.db_url, self.db_busy_timeout_s)
+
+    # -- the small records the pipeline's core takes (pipeline.config) -------------------------------------
+
+    def classifier_spec(self):
+        from pipeline.config import ModelSpec
+
+        return ModelSpec(self.model_artifact, self.model, self.backend, self.home / "onnx")
+
+    def detector_config(self):
+        from classifiers.shifts import DetectorConfig
+
+        return DetectorConfig(
+            method=self.shift_method, false_alarms_per_year=self.shift_false_alarms_per_year,
+            regime_purity=self.shift_regime_purity, rate_window=self.shift_rate_window,
+            min_articles=self.shift_min_articles, cooldown_days=self.shift_cooldown_days,
+            k=self.cusum_k, h=self.cusum_h, sigma=self.score_sigma)
+
+    def delivery_policy(self):
+        from pipeline.config import DeliveryPolicy
+
+        return DeliveryPolicy(historical_after_days=self.historical_after_days, digest=self.digest,
+                              report_url=self.report_url, guarantee=self.delivery_guarantee,
+                              max_attempts=self.delivery_max_attempts,
+                              max_age=timedelta(hours=self.delivery_max_age_h))
+
+    def cycle_config(self):
+        from pipeline.cycle import CycleConfig
+
+        # feeds collected ahead of the judging: twice the requests in flight, at least 2
+        return CycleConfig(max_feed_failures=self.max_feed_failures, window=max(2, 2 * self.max_concurrent_requests))
+
+    def page_retry_policy(self):
+        from store.repository import PageRetryPolicy
+
+        return PageRetryPolicy(self.page_retry_limit, timedelta(seconds=self.page_retry_delay_s))
 
 
 def load_settings(**overrides) -> Settings:

@@ -4,13 +4,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 import pytest
+
+from flows.loopback import LoopbackServer, respond  # noqa: F401 (tests import both from here)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,62 +30,6 @@ def fixture_page(name: str) -> tuple[bytes, dict]:
     html = gzip.decompress((FIXTURES / "pages" / f"{name}.html.gz").read_bytes())
     meta = json.loads((FIXTURES / "pages" / f"{name}.meta.json").read_text(encoding="utf-8"))
     return html, meta
-
-
-Route = Callable[[BaseHTTPRequestHandler], None]
-
-
-class LoopbackServer:
-    """A real HTTP server on 127.0.0.1 whose routes the test sets: path -> handler(request)."""
-
-    def __init__(self):
-        self.routes: dict[str, Route] = {}
-        self.hits: list[tuple[str, dict]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _dispatch(self):
-                outer.hits.append((self.path, dict(self.headers)))
-                route = outer.routes.get(self.path.split("?")[0])
-                if route is None:
-                    self.send_error(404)
-                    return
-                route(self)
-
-            do_GET = _dispatch
-            do_POST = _dispatch
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def respond(body: bytes | str, status: int = 200, ctype: str = "text/html; charset=utf-8", headers: dict | None = None) -> Route:
-    data = body.encode() if isinstance(body, str) else body
-
-    def route(req: BaseHTTPRequestHandler) -> None:
-        req.send_response(status)
-        req.send_header("Content-Type", ctype)
-        req.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            req.send_header(k, v)
-        req.end_headers()
-        req.wfile.write(data)
-
-    return route
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from alerts.deliver import parse_channels
 from classifiers.shifts import Evidence, Shift
 from classifiers.stance import Judgment
 from extractors.article import Article
-from flows.pipeline import record_and_deliver
+from pipeline.alerting import record_and_deliver
 from flows.settings import load_settings
 from store import repository as repo
 from tests.test_alerts import SECRET, SLACK_URL, free_port, mail_url, slack, smtp  # noqa: F401 (fixtures)
@@ -45,7 +45,7 @@ def test_email_plain_text_puts_each_quote_on_its_line_then_outlet_date_and_link(
     store = settings.open_store()
     sh = stored_alert_world(store)
     channels = parse_channels([mail_url(smtp.port)])
-    _, report = record_and_deliver(store, settings, channels, [sh], backfill=False)
+    _, report = record_and_deliver(store, settings.delivery_policy(), channels, [sh], backfill=False)
     assert report.sent and not report.failed
     [msg] = smtp.messages
     plain = msg.get_body(("plain",)).get_content()
@@ -70,7 +70,7 @@ def test_slack_gets_the_same_content_in_its_own_format(slack, kstance_env, monke
     settings = load_settings()
     store = settings.open_store()
     sh = stored_alert_world(store)
-    _, report = record_and_deliver(store, settings, parse_channels([SLACK_URL]), [sh], backfill=False)
+    _, report = record_and_deliver(store, settings.delivery_policy(), parse_channels([SLACK_URL]), [sh], backfill=False)
     assert report.sent
     [payload] = slack.received
     text = json.dumps(payload, ensure_ascii=False).replace("&gt; ", "> ")  # apprise sends Slack's own escape of '>'
@@ -84,7 +84,7 @@ def test_alerts_command_shows_each_channels_error_and_next_retry(kstance_env, tm
     store = settings.open_store()
     sh = stored_alert_world(store)
     dead = mail_url(free_port())
-    _, report = record_and_deliver(store, settings, parse_channels([dead]), [sh], backfill=False)
+    _, report = record_and_deliver(store, settings.delivery_policy(), parse_channels([dead]), [sh], backfill=False)
     assert report.failed
     proc = run(["alerts"], tmp_path, env={"KSTANCE_HOME": str(kstance_env)})
     assert proc.returncode == 0, proc.stderr

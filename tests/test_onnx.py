@@ -53,11 +53,11 @@ def test_dev_macro_f1_within_a_hundredth(model, onnx_model):
 
 
 def test_backend_is_selectable_by_setting(kstance_env, monkeypatch):
-    from flows.pipeline import get_model
+    from pipeline.model import get_model
     from flows.settings import load_settings
 
     monkeypatch.setenv("KSTANCE_BACKEND", "onnx")
-    m = get_model(load_settings())
+    m = get_model(load_settings().classifier_spec())
     assert m.meta["backend"] == "onnx-int8"
     verdict = m.judge_text("The foreign ministry summoned the Japanese ambassador to protest Tokyo's claim to Dokdo.")
     assert [(j.actor, j.stance) for j in verdict.judgments] == [("JP", "confrontational")]

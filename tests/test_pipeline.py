@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extractors.article import UNEXTRACTABLE, Article
-from flows.pipeline import load_deduplicator, process_articles
+from pipeline.batch import load_deduplicator, process_articles
 from store import repository as repo
 from store.models import ArticleRow, JudgmentRow
 
