@@ -2,20 +2,15 @@
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from classifiers.corpus import seeds_dir
+from tests.conftest import KSTANCE, run_kstance
 
-KSTANCE = str(Path(sys.executable).with_name("kstance"))
 
-
-def run(args, cwd, env=None, timeout=300):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
-    e.update({"KSTANCE_HOME": str(Path(cwd) / ".kstance"), **(env or {})})
-    return subprocess.run([KSTANCE, *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
+def run(args, cwd, env=None, timeout=300, temporary_api=False):
+    return run_kstance(args, cwd, env, timeout, temporary_api=temporary_api)
 
 
 def one_line_error(proc):

@@ -23,7 +23,7 @@ from extractors.article import Article
 from extractors.collect import RobotsRules, collect_feed
 from extractors.http import FetchError, get, new_client
 from extractors.urls import RefusedURL, check_fetchable
-from tests.conftest import ROOT, respond
+from tests.conftest import ROOT, respond, run_kstance
 
 GOOD_TEXT = ("President Lee Jae-myung said Seoul would hold talks with Tokyo next month to restore shuttle diplomacy. "
              "The foreign ministry welcomed Japan's offer. ") * 3
@@ -66,15 +66,12 @@ def test_a_feed_with_bad_links_among_good_ones_keeps_the_good_ones_and_stays_hea
 
 # -- 3. untrusted text printed inertly ----------------------------------------------------------------
 
-KSTANCE = str(Path(sys.executable).with_name("kstance"))
 HOSTILE = ("[/] [link=https://evil.example]click me[/link] [bold red]red[/] :warning: \x1b[2J\x1b]0;pwned\x07 "
            "\x1b[31mFAKE: all feeds ok\x1b[0m \x9b31m \u202egnp.exe")
 
 
 def run_cli(args, cwd, env=None, timeout=300):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
-    e.update({"KSTANCE_HOME": str(Path(cwd) / ".kstance"), **(env or {})})
-    return subprocess.run([KSTANCE, *args], cwd=cwd, env=e, capture_output=True, timeout=timeout)
+    return run_kstance(args, cwd, env, timeout, text=False)
 
 
 def assert_inert(proc, code: int = 0) -> str:

@@ -7,6 +7,7 @@ from datetime import date
 from classifiers.stance import Judgment
 from extractors.article import Article
 from store import repository as repo
+from tests.conftest import run_kstance
 from tests.test_cli import one_line_error, run
 
 ROWS = [  # (day, slug, outlet, title, actor, stance, score, evidence)
@@ -71,14 +72,7 @@ def test_csv_opens_as_a_spreadsheet_table(tmp_path):
 
 
 def subprocess_bytes(args, cwd) -> bytes:
-    import os
-    import subprocess
-
-    from tests.test_cli import KSTANCE
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
-    env["KSTANCE_HOME"] = str(cwd / ".kstance")
-    proc = subprocess.run([KSTANCE, *args], cwd=cwd, env=env, capture_output=True, timeout=300)
+    proc = run_kstance(args, cwd, timeout=300, text=False)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

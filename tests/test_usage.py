@@ -1,20 +1,14 @@
 """What an operator meets in the first hour, as real subprocesses: every usage mistake and every bad setting or
 input ends in one `kstance: error:` line and exit 2, before any work (no server started, no store written)."""
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-KSTANCE = str(Path(sys.executable).with_name("kstance"))
+from tests.conftest import run_kstance
 
 
 def run(args, cwd, env=None, timeout=120):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
-    e.update({"KSTANCE_HOME": str(Path(cwd) / ".kstance"), **(env or {})})
-    return subprocess.run([KSTANCE, *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
+    return run_kstance(args, cwd, env, timeout)
 
 
 def usage_error(proc) -> str:
