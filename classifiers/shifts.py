@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from classifiers.confusion import STANCES, TRUE_LABELS, ErrorProfile, default_profile
+from vocab.rules import stance_of as stance_rule
 
 
 def stance_of(score: float) -> str:
-    return "cooperative" if score >= 1 / 3 else "confrontational" if score <= -1 / 3 else "neutral"
+    """The stance a score stands for, as a plain string (the rule itself: vocab.rules.stance_of)."""
+    return stance_rule(score).value
 
 
 @dataclass(frozen=True)
