@@ -169,7 +169,7 @@ def test_weekly_means_sit_mid_week_and_break_across_an_empty_week():
     from datetime import datetime
 
     from classifiers.shifts import Observation
-    from reports.html import weekly_means
+    from reports.timeline import weekly_means
 
     obs = [Observation("a", date(2026, 1, 5), 0.5, 0.9, "cooperative"),  # Monday of week 2
            Observation("b", date(2026, 1, 13), 0.1, 0.9, "neutral"),  # week 3
@@ -180,7 +180,7 @@ def test_weekly_means_sit_mid_week_and_break_across_an_empty_week():
 
 
 def test_weekly_means_are_not_joined_across_long_gaps():
-    from reports.html import _runs
+    from reports.timeline import weekly_runs as _runs
 
     weeks = [(date(2026, 1, 5), 0, 0, 0), (date(2026, 1, 12), 0, 0, 0), (date(2026, 5, 4), 0, 0, 0)]
     assert [len(r) for r in _runs(weeks)] == [2, 1]
