@@ -18,7 +18,8 @@ is `false`, except an initial one. Bar: every change found, at most 1 false alar
 
 Options: `--judgments FILE` re-scores a JSONL of per-article judgments (as `--save-judgments` writes) without the
 model; `--write-confusion` measures the classifier's per-article confusion on title + text and the regimes' label mix,
-and writes seeds/model/confusion.json (`--write-regimes`: the label mix alone, no model); `--method`, `--false-alarms-per-year`, `--purity` try detector settings;
+and writes seeds/model/confusion.json (`--write-regimes`: the label mix alone, no model); `--method`,
+`--false-alarms-per-year`, `--purity` try detector settings;
 `--oracle` replays the labels themselves as judgments (confidence 0.9, with an error profile that says so), to
 see the detector apart from the classifier.
 """
@@ -259,8 +260,11 @@ def print_table(corpus, outcomes, false, shifts, title: str) -> dict:
         c = o.change
         kind = " (flip)" if c.flip else ""
         alert = f"{o.alert.detected_at} {o.alert.from_stance[:4]}->{o.alert.to_stance[:4]}" if o.alert else "-"
-        print(f"| {c.actor} | {c.from_stance} -> {c.to_stance}{kind} | {c.start} | {o.verdict} | {alert} | "
-              f"{'-' if o.delay_days is None else o.delay_days} | {'-' if o.delay_articles is None else o.delay_articles} |")
+        print(
+            f"| {c.actor} | {c.from_stance} -> {c.to_stance}{kind} | {c.start} | {o.verdict} | {alert} | "
+            f"{'-' if o.delay_days is None else o.delay_days} | "
+            f"{'-' if o.delay_articles is None else o.delay_articles} |"
+        )
     for s in false:
         print(f"| {s.actor} | (none) | - | false | {s.detected_at} {s.from_stance[:4]}->{s.to_stance[:4]} | - | - |")
     required = [o for o in outcomes if o.verdict != "initial"]
@@ -286,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--judgments", type=Path, help="a JSONL of per-article judgments to re-score (no model)")
     ap.add_argument("--save-judgments", type=Path, help="write the pipeline's judgments here")
-    ap.add_argument("--write-confusion", action="store_true", help="measure the confusion and write seeds/model/confusion.json")
+    ap.add_argument(
+        "--write-confusion", action="store_true", help="measure the confusion and write seeds/model/confusion.json"
+    )
     ap.add_argument("--write-regimes", action="store_true",
                     help="re-measure only the regimes' label mix in seeds/model/confusion.json (no model)")
     ap.add_argument("--oracle", action="store_true", help="replay the labels themselves as judgments")
@@ -331,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows, what = judge_through_pipeline(corpus), "the pipeline's judgments (shipped classifier)"
     if args.save_judgments:
-        args.save_judgments.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        args.save_judgments.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
     shifts = run_detector(rows, reference, cfg, profile)
     outcomes, false = score(corpus, shifts, seed)
     print(f"# shift_replay ({machine()})")

@@ -22,7 +22,6 @@ from classifiers.corpus import seeds_dir, training_examples
 from classifiers.stance import StanceModel
 
 
-
 def corpus_path() -> Path:
     shared = SHARED / "corpus" / "stance-articles" / "articles.jsonl"
     return shared if shared.exists() else seeds_dir() / "calibration" / "articles.jsonl"
@@ -43,8 +42,13 @@ def main() -> None:
         print("warning: this artifact's head was fitted on the corpus: --as-shipped figures are in-sample")
     if args.as_shipped:
         verdicts = model.judge_texts([a.document for a in articles], [a.language for a in articles])
-        predicted = {a.id: {j.actor: {"stance": j.stance, "score": round(j.score, 4), "confidence": round(j.confidence, 4)}
-                            for j in v.judgments} for a, v in zip(articles, verdicts)}
+        predicted = {
+            a.id: {
+                j.actor: {"stance": j.stance, "score": round(j.score, 4), "confidence": round(j.confidence, 4)}
+                for j in v.judgments
+            }
+            for a, v in zip(articles, verdicts)
+        }
         flat = {k: {t: j["stance"] for t, j in d.items()} for k, d in predicted.items()}
         metrics = {name: score(sub, flat) for name, sub in (
             ("all", articles), ("en", [a for a in articles if a.language == "en"]),
@@ -68,7 +72,9 @@ def main() -> None:
                      f"{m['articles']} / {m['stance_labels']} / {m['none_labels']}"))
         for key in ("macro_f1_coop_vs_conf", "accuracy_3", "none_unjudged", "stance_unjudged", "polarity_flips"):
             value = m[key]
-            rows.append((f"{name}: {key}", "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)))
+            rows.append(
+                (f"{name}: {key}", "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
+            )
             figures[f"{name}_{key}"] = value if value is not None else "-"
     for t, m in score_per_target(articles, flat).items():
         rows.append((f"target {t}: n / acc3 / F1 coop-conf / none unjudged",
