@@ -44,7 +44,8 @@ def read_examples(path: Path) -> list[Example]:
             rec = json.loads(line)
             if rec["actor"] not in ACTORS or rec["stance"] not in LABELS:
                 raise ValueError(f"{path.name}:{n}: bad actor or stance")
-            out.append(Example(rec["id"], rec["text"], rec["actor"], rec["stance"], rec.get("group"), rec.get("speaker")))
+            out.append(Example(rec["id"], rec["text"], rec["actor"], rec["stance"], rec.get("group"),
+                               rec.get("speaker")))
     return out
 
 

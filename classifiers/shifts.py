@@ -120,7 +120,8 @@ class LikelihoodModel:
             weights = {t: mix[t] * judged[t] for t in TRUE_LABELS}
             total = sum(weights.values())
             cells = p_obs[STANCES[0]].keys()
-            self.log_p[regime] = {c: math.log(sum(weights[t] * p_obs[t][c] for t in TRUE_LABELS) / total) for c in cells}
+            self.log_p[regime] = {c: math.log(sum(weights[t] * p_obs[t][c] for t in TRUE_LABELS) / total)
+                                  for c in cells}
 
     def llr(self, obs: Observation, new: str, ref: str) -> float:
         if obs.stance not in STANCES:
