@@ -81,7 +81,7 @@ def pct(values, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--method", default=None)
@@ -91,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="draw the streams with this share of a regime's articles labelled with its stance, the rest "
                          "spread evenly (default: the regimes' label mix measured on the corpus)")
     ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     from flows.pipeline import detector_config
     from flows.settings import load_settings
 
