@@ -140,7 +140,10 @@ def _rolling(obs):
 
 def weekly_means(obs) -> list[list[tuple[datetime, float, float, float]]]:
     """The weekly means as drawn: each at the middle of its week (Thursday noon), in runs of consecutive weeks."""
-    return [[(_dt(w) + timedelta(days=3, hours=12), m, lo, hi) for w, m, lo, hi in run] for run in weekly_runs(_rolling(obs))]
+    return [
+        [(_dt(w) + timedelta(days=3, hours=12), m, lo, hi) for w, m, lo, hi in run]
+        for run in weekly_runs(_rolling(obs))
+    ]
 
 
 def weekly_runs(weeks, max_gap_days: int = 7):
