@@ -15,8 +15,7 @@ import apprise
 
 from alerts.render import CHECK_SUBJECT, check_message, html_body, slack_body, subject, text_body
 from classifiers.shifts import Shift
-from extractors.redact import mask_url
-from extractors.redact import scrub as _scrub
+from extractors import redact
 from vocab.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ def parse_channels(urls) -> list[Channel]:
 
 def mask(url: str) -> str:
     """A URL with everything but its scheme and host hidden: safe for logs and errors (one function for all)."""
-    return mask_url(url)
+    return redact.mask_url(url)
 
 
 def send(channel: Channel, sh: Shift, *, historical: bool = False, links=None,
@@ -102,7 +101,7 @@ def notify(channel: Channel, title: str, body: str, fmt) -> str | None:
 
 def scrub(text: str, url: str) -> str:
     """Remove every secret-looking part of the URL (passwords, tokens, path segments) from a message."""
-    return _scrub(text, url)
+    return redact.scrub(text, url)
 
 
 @dataclass(frozen=True)
