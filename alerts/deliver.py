@@ -7,7 +7,6 @@ alert to a newsroom desk costs more trust than one that must be confirmed by han
 """
 from __future__ import annotations
 
-from vocab.errors import InputError
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -16,8 +15,8 @@ import apprise
 
 from alerts.render import CHECK_SUBJECT, check_message, html_body, slack_body, subject, text_body
 from classifiers.shifts import Shift
-from extractors.redact import mask_url
-from extractors.redact import scrub as _scrub
+from extractors import redact
+from vocab.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,6 @@ class BadAlertURL(InputError, ValueError):
 class Channel:
     key: str  # stable name stored with each delivery: schema and a hash of the URL, never the URL itself
     url: str = field(repr=False)  # holds the channel's password or token
-    masked: str = ""
 
     @property
     def schema(self) -> str:
@@ -53,16 +51,17 @@ def parse_channels(urls) -> list[Channel]:
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
         if plugin is None:
             raise BadAlertURL(f"alert URL #{i + 1} ({mask(url)}) is not a URL apprise can send to")
-        out.append(Channel(channel_key(url), url, plugin.url(privacy=True)))
+        out.append(Channel(channel_key(url), url))
     return out
 
 
 def mask(url: str) -> str:
     """A URL with everything but its scheme and host hidden: safe for logs and errors (one function for all)."""
-    return mask_url(url)
+    return redact.mask_url(url)
 
 
-def send(channel: Channel, sh: Shift, *, historical: bool = False, links=None, report_url: str | None = None) -> str | None:
+def send(channel: Channel, sh: Shift, *, historical: bool = False, links=None,
+         report_url: str | None = None) -> str | None:
     """Send one alert to one channel. Returns None on success, else a one-line error with no secret in it.
     `links`: canonical URL -> what the source served (see store.repository.article_links)."""
     kw = {"historical": historical, "links": links, "report_url": report_url}
@@ -102,7 +101,7 @@ def notify(channel: Channel, title: str, body: str, fmt) -> str | None:
 
 def scrub(text: str, url: str) -> str:
     """Remove every secret-looking part of the URL (passwords, tokens, path segments) from a message."""
-    return _scrub(text, url)
+    return redact.scrub(text, url)
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,19 @@ import apprise
 from sqlalchemy import select
 
 from alerts.deliver import Channel, notify
-from alerts.render import _plain, _slack_href, _slack_text, summary_line
+from alerts.render import plain_text, slack_href, slack_text, summary_line
 from classifiers.actors import ACTOR_NAMES, ACTORS
 from store.models import AlertRow, ArticleRow, DigestRow, JudgmentRow
 from store.repository import Store, now, shift_from_row
+from vocab.states import DeliveryState
 
 MAX_ITEMS = 8  # per target: the most confident judgments of the day
 
 
 def digest_content(store: Store, since: datetime, day: date, report_url: str | None = None,
-                   clean=_plain) -> tuple[str, str]:
+                   clean=plain_text) -> tuple[str, str]:
     """(subject, plain-text body) of the digest of everything stored since `since`. `clean` makes untrusted text
-    (outlets, titles) inert for the channel: _plain, or _slack_text for Slack (no mention or link tokens)."""
+    (outlets, titles) inert for the channel: plain_text, or slack_text for Slack (no mention or link tokens)."""
     with store.session() as s:
         rows = s.execute(select(JudgmentRow, ArticleRow).join(ArticleRow, ArticleRow.url == JudgmentRow.article_url)
                          .where(ArticleRow.first_seen >= since)).all()
@@ -53,18 +54,19 @@ def digest_content(store: Store, since: datetime, day: date, report_url: str | N
             link = a.served_url or a.original_url or a.url
             lines.append(f"- {a.published or 'no date'}  {j.stance} ({j.score:+.2f})  {clean(a.source or '-')}: "
                          f"{clean(a.title)}")
-            lines.append(f"  {_slack_href(link) if clean is _slack_text else link}")  # no |, <, >, @, ! in Slack
+            lines.append(f"  {slack_href(link) if clean is slack_text else link}")  # no |, <, >, @, ! in Slack
     if not rows and not alerts:
         lines += ["", "Nothing new was judged."]
     if report_url:
         lines += ["", f"Report: {report_url}"]
     shifted = ", ".join(f"{ACTOR_NAMES[a.actor]} {a.from_stance} -> {a.to_stance}" for a in alerts)
-    subject = f"kstance digest {day.isoformat()}: " + (f"shift: {shifted}" if alerts else
-                                                        f"{len(rows)} judgment{'s' if len(rows) != 1 else ''}, no shift")
+    quiet = f"{len(rows)} judgment{'s' if len(rows) != 1 else ''}, no shift"
+    subject = f"kstance digest {day.isoformat()}: " + (f"shift: {shifted}" if alerts else quiet)
     return subject, "\n".join(lines)
 
 
-def send_digest(store: Store, channels: list[Channel], day: date, report_url: str | None = None) -> dict[str, str | None]:
+def send_digest(store: Store, channels: list[Channel], day: date,
+                report_url: str | None = None) -> dict[str, str | None]:
     """Send the day's digest through every channel that has not had it. Returns channel key -> None (sent) or
     the error. A failed digest is tried again by the next run of the same day."""
     results: dict[str, str | None] = {}
@@ -73,22 +75,23 @@ def send_digest(store: Store, channels: list[Channel], day: date, report_url: st
     for ch in channels:
         with store.session() as s:
             row = s.get(DigestRow, (day, ch.key))
-            if row is not None and row.state in ("sent", "sending", "unknown"):
-                if row.state == "sending":  # a run died mid-send: not resent (at most once)
-                    row.state, row.last_error = "unknown", "the run was interrupted while sending the digest"
+            if row is not None and row.state in (DeliveryState.SENT, DeliveryState.SENDING, DeliveryState.UNKNOWN):
+                if row.state == DeliveryState.SENDING:  # a run died mid-send: not resent (at most once)
+                    row.state = DeliveryState.UNKNOWN
+                    row.last_error = "the run was interrupted while sending the digest"
                 continue
             if row is None:
                 row = DigestRow(day=day, channel=ch.key, attempts=0)
                 s.add(row)
-            row.state, row.attempts = "sending", (row.attempts or 0) + 1
+            row.state, row.attempts = DeliveryState.SENDING, (row.attempts or 0) + 1
         slack = ch.key.startswith("slack")
         if slack not in contents:
-            contents[slack] = digest_content(store, since, day, report_url, clean=_slack_text if slack else _plain)
+            contents[slack] = digest_content(store, since, day, report_url, clean=slack_text if slack else plain_text)
         content = contents[slack]
         error = notify(ch, content[0], content[1], apprise.NotifyFormat.TEXT)
         with store.session() as s:
             row = s.get(DigestRow, (day, ch.key))
-            row.state, row.last_error = ("sent", None) if error is None else ("failed", error)
+            row.state, row.last_error = (DeliveryState.SENT, None) if error is None else (DeliveryState.FAILED, error)
             row.sent_at = now() if error is None else None
         results[ch.key] = error
     return results

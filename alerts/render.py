@@ -73,10 +73,10 @@ def text_body(sh: Shift, *, historical: bool = False, links=None, report_url: st
     for it in _items(sh, links):
         lines.append("")
         if it.quote:
-            lines.append(f"\u201c{_plain(it.quote)}\u201d")
+            lines.append(f"\u201c{plain_text(it.quote)}\u201d")
         if it.title:
-            lines.append(f"    {_plain(it.title)}")
-        lines += [f"    {_plain(it.source_line)}", f"    {it.link}"]
+            lines.append(f"    {plain_text(it.title)}")
+        lines += [f"    {plain_text(it.source_line)}", f"    {it.link}"]
     arts = _article_links(sh, links)
     lines += ["", f"Articles ({len(arts)}):"] + [f"- {u}" for u in arts]
     if report_url:
@@ -92,9 +92,10 @@ def html_body(sh: Shift, *, historical: bool = False, links=None, report_url: st
     for it in _items(sh, links):
         href = esc(safe_link(it.link))
         quote = (f"<div style=\"border-left:3px solid #adb5bd;padding-left:8px;font-style:italic\">"
-                 f"\u201c{esc(_plain(it.quote))}\u201d</div>") if it.quote else ""
-        title = f"<div><a href=\"{href}\">{esc(_plain(it.title))}</a></div>" if it.title else ""
-        items.append(f"<br><div class=\"evidence\">{quote}{title}<div style=\"color:#495057\">{esc(_plain(it.source_line))}"
+                 f"\u201c{esc(plain_text(it.quote))}\u201d</div>") if it.quote else ""
+        title = f"<div><a href=\"{href}\">{esc(plain_text(it.title))}</a></div>" if it.title else ""
+        source_line = esc(plain_text(it.source_line))
+        items.append(f"<br><div class=\"evidence\">{quote}{title}<div style=\"color:#495057\">{source_line}"
                      f"</div><div><small>{esc(it.link)}</small></div></div>")
     arts = "".join(f"<li><a href=\"{esc(safe_link(u))}\">{esc(u)}</a></li>" for u in _article_links(sh, links))
     note = "<p><em>Historical: found while replaying an archive.</em></p>" if historical else ""
@@ -109,7 +110,7 @@ def slack_body(sh: Shift, *, historical: bool = False, links=None, report_url: s
     """The same content in Slack's mrkdwn: each quote as a block quote, then the linked headline, outlet and date.
     Written for apprise's Slack plugin, which entity-escapes &, < and > itself (so kstance does not: once is
     right) and then turns `!word>`, `@word>`, `!word|...>`, `@word|...>` and `https://...>` back into live
-    Slack tokens. Untrusted text is neutralised before it gets there (_slack_text), and hrefs carry no `!` or
+    Slack tokens. Untrusted text is neutralised before it gets there (slack_text), and hrefs carry no `!` or
     `@`, so no title, sentence or outlet can become a mention, a channel ping or a link."""
     lines = [f"*{subject(sh)}*", summary_line(sh)]
     if historical:
@@ -117,12 +118,12 @@ def slack_body(sh: Shift, *, historical: bool = False, links=None, report_url: s
     for it in _items(sh, links):
         lines.append("")
         if it.quote:
-            lines.append(f"> {_slack_text(it.quote)}")
-        lines.append(f"<{_slack_href(it.link)}|{_slack_text(it.title or 'article')}>  {_slack_text(it.source_line)}")
+            lines.append(f"> {slack_text(it.quote)}")
+        lines.append(f"<{slack_href(it.link)}|{slack_text(it.title or 'article')}>  {slack_text(it.source_line)}")
     arts = _article_links(sh, links)
-    lines += ["", f"{len(arts)} articles: " + " ".join(f"<{_slack_href(u)}|{k + 1}>" for k, u in enumerate(arts))]
+    lines += ["", f"{len(arts)} articles: " + " ".join(f"<{slack_href(u)}|{k + 1}>" for k, u in enumerate(arts))]
     if report_url:
-        lines.append(f"Report: <{_slack_href(report_url)}|{_slack_text(report_url)}>")
+        lines.append(f"Report: <{slack_href(report_url)}|{slack_text(report_url)}>")
     return "\n".join(lines)
 
 
@@ -136,13 +137,13 @@ def check_message(channel_name: str, sent_at: str) -> str:
             f"kstance's alerts will reach you here.")
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """One line of untrusted text for plain-text channels, with @mentions (@everyone, @here, @channel, @all,
     @user) defused by a zero-width space: Discord, Mattermost, Teams and others read them in plain text too."""
     return re.sub(r"@(?=\w)", "@\u200b", " ".join(str(text).split()))
 
 
-def _slack_href(url: str) -> str:
+def slack_href(url: str) -> str:
     url = safe_link(url)
     for ch, enc in (("|", "%7C"), (">", "%3E"), ("<", "%3C"), (" ", "%20"), ("@", "%40"), ("!", "%21")):
         url = url.replace(ch, enc)
@@ -155,7 +156,7 @@ _SLACK_NEUTRAL = str.maketrans({"!": "\uff01", "@": "\uff20", "<": "\uff1c", ">"
                                 "*": "\uff0a", "_": "\uff3f", "~": "\uff5e", "`": "\uff40"})
 
 
-def _slack_text(text: str) -> str:
+def slack_text(text: str) -> str:
     """Untrusted text (a headline, an evidence sentence) made inert for Slack and for apprise's Slack plugin."""
     text = " ".join(str(text).split()).translate(_SLACK_NEUTRAL)
     return re.sub(r"(?i)(https?|mailto|ftp|file):(?=//)", "\\1:\u2060", text)  # no bare URL to link or to rewrite

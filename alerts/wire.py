@@ -18,7 +18,9 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-SENT, FAILED, UNKNOWN = "sent", "failed", "unknown"
+from vocab.states import DeliveryState
+
+SENT, FAILED, UNKNOWN = DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.UNKNOWN  # a delivery's words
 
 
 @dataclass

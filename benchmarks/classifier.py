@@ -55,8 +55,12 @@ def measure(label: str, model, texts: list[str], repeats: int, rows: list, figur
                  for q, t in zip(queries, pair_texts)) / n
     t_bare, _ = timed(bare_forward(model, pairs), repeats)
     t_whole, _ = timed(lambda: model.judge_texts(texts), repeats)
-    rows += [(f"{label}: pairs (mean tokens)", f"{n} ({tokens:.0f})"), (f"{label}: bare encoder sentences/s", f"{n / t_bare:.0f}"),
-             (f"{label}: whole classifier sentences/s", f"{n / t_whole:.0f}"), (f"{label}: ratio whole/bare", f"{t_bare / t_whole:.2f}")]
+    rows += [
+        (f"{label}: pairs (mean tokens)", f"{n} ({tokens:.0f})"),
+        (f"{label}: bare encoder sentences/s", f"{n / t_bare:.0f}"),
+        (f"{label}: whole classifier sentences/s", f"{n / t_whole:.0f}"),
+        (f"{label}: ratio whole/bare", f"{t_bare / t_whole:.2f}"),
+    ]
     key = label.replace(" ", "_").replace(",", "")
     figures.update({f"{key}_bare": round(n / t_bare, 1), f"{key}_whole": round(n / t_whole, 1),
                     f"{key}_ratio": round(t_bare / t_whole, 3)})

@@ -61,8 +61,8 @@ def run_backfill(archive: Path, workdir: Path, workers: int) -> tuple[float, flo
     elapsed = time.perf_counter() - t
     if proc.returncode:
         sys.exit(f"backfill failed: {proc.stderr.strip()[-300:]}")
-    peak = int(next(l for l in proc.stdout.splitlines() if l.startswith("PEAK")).split()[1]) / 1024
-    line = next((l for l in proc.stdout.splitlines() if l.startswith("read ")), "")
+    peak = int(next(ln for ln in proc.stdout.splitlines() if ln.startswith("PEAK")).split()[1]) / 1024
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("read ")), "")
     return elapsed, peak, {"summary": line}
 
 

@@ -18,7 +18,8 @@ is `false`, except an initial one. Bar: every change found, at most 1 false alar
 
 Options: `--judgments FILE` re-scores a JSONL of per-article judgments (as `--save-judgments` writes) without the
 model; `--write-confusion` measures the classifier's per-article confusion on title + text and the regimes' label mix,
-and writes seeds/model/confusion.json (`--write-regimes`: the label mix alone, no model); `--method`, `--false-alarms-per-year`, `--purity` try detector settings;
+and writes seeds/model/confusion.json (`--write-regimes`: the label mix alone, no model); `--method`,
+`--false-alarms-per-year`, `--purity` try detector settings;
 `--oracle` replays the labels themselves as judgments (confidence 0.9, with an error profile that says so), to
 see the detector apart from the classifier.
 """
@@ -29,94 +30,28 @@ import json
 import sys
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from benchmarks.common import SHARED, machine
+from benchmarks.shift_truth import (
+    regime_label_counts,
+    regime_purity,
+    score,
+    years_covered,
+)
 from classifiers.actors import ACTORS
-from classifiers.confusion import STANCES, TRUE_LABELS, confusion_from_corpus, load_profile, write_profile
+from classifiers.confusion import STANCES, confusion_from_corpus, load_profile, write_profile
 from classifiers.shifts import DetectorConfig, Observation, Shift, detect
 
 CORPUS = SHARED / "corpus" / "stance-articles" / "articles.jsonl"
-ON_TIME_ARTICLES, ON_TIME_DAYS = 3, 30
 
 
 def load_corpus(path: Path = CORPUS) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
     return sorted(rows, key=lambda r: (r["date"], r["id"]))
-
-
-@dataclass(frozen=True)
-class Change:
-    actor: str
-    from_stance: str
-    to_stance: str
-    start: date
-    index: int  # position of the regime's first article in the target's labelled sequence
-    initial: bool = False
-
-    @property
-    def flip(self) -> bool:
-        return {self.from_stance, self.to_stance} == {"cooperative", "confrontational"}
-
-
-def labelled_sequence(corpus: list[dict], actor: str) -> list[tuple[date, str, str]]:
-    """(date, label, url) of the articles with a stance label toward the actor, in date order."""
-    return [(date.fromisoformat(a["date"]), a["labels"][actor], a["source_url"]) for a in corpus
-            if a["labels"].get(actor) in STANCES]
-
-
-def true_changes(corpus: list[dict], actor: str, seed_stance: str) -> list[Change]:
-    """The regime rule of the module docstring."""
-    seq = labelled_sequence(corpus, actor)
-    out: list[Change] = []
-    current = None
-    for i in range(len(seq) - 1):
-        label = seq[i][1]
-        if seq[i + 1][1] == label and label != current:
-            before = seed_stance if current is None else current
-            if before != label:
-                out.append(Change(actor, before, label, seq[i][0], i, initial=current is None))
-            current = label
-    return out
-
-
-def regime_label_counts(corpus: list[dict], seed: dict[str, str]) -> dict[str, dict[str, int]]:
-    """Per regime stance: how many of the articles inside the targets' true regimes carry each label (none
-    included), from each target's first regime on. How mixed a regime's coverage is; the detector's P(label |
-    regime)."""
-    out = {r: {t: 0 for t in TRUE_LABELS} for r in STANCES}
-    for actor in ACTORS:
-        changes = true_changes(corpus, actor, seed.get(actor, "neutral"))
-        if not changes:
-            continue
-        for a in corpus:
-            label = a["labels"].get(actor)
-            d = date.fromisoformat(a["date"])
-            if label not in TRUE_LABELS or d < changes[0].start:
-                continue
-            out[[c.to_stance for c in changes if c.start <= d][-1]][label] += 1
-    return out
-
-
-def regime_purity(corpus: list[dict], seed: dict[str, str]) -> float:
-    """The share of labels (none included) inside the true regimes that equal the regime's stance."""
-    agree = total = 0
-    for actor in ACTORS:
-        changes = true_changes(corpus, actor, seed.get(actor, "neutral"))
-        if not changes:
-            continue
-        first = changes[0].start
-        rows = [(date.fromisoformat(a["date"]), a["labels"][actor]) for a in corpus if actor in a["labels"]]
-        for d, label in rows:
-            if d < first:
-                continue
-            regime = [c.to_stance for c in changes if c.start <= d][-1]
-            total += 1
-            agree += label == regime
-    return agree / total if total else 0.0
 
 
 # -- judging --------------------------------------------------------------------------------------------------
@@ -198,57 +133,9 @@ def oracle_rows(corpus: list[dict]) -> list[dict]:
     return rows
 
 
-# -- scoring --------------------------------------------------------------------------------------------------
-
-@dataclass
-class Outcome:
-    change: Change
-    verdict: str  # found, late, missed, initial
-    alert: Shift | None = None
-    delay_days: int | None = None
-    delay_articles: int | None = None
-
-
-def score(corpus: list[dict], shifts: dict[str, list[Shift]], seed: dict[str, str]):
-    outcomes: list[Outcome] = []
-    false: list[Shift] = []
-    for actor in ACTORS:
-        changes = true_changes(corpus, actor, seed.get(actor, "neutral"))
-        seq = labelled_sequence(corpus, actor)
-        used: set[int] = set()
-        for n, c in enumerate(changes):
-            end = changes[n + 1].start if n + 1 < len(changes) else date.max
-            match = next((i for i, s in enumerate(shifts.get(actor, [])) if i not in used and s.to_stance == c.to_stance
-                          and c.start <= s.detected_at < end), None)
-            if match is None:
-                outcomes.append(Outcome(c, "initial" if c.initial else "missed"))
-                continue
-            used.add(match)
-            s = shifts[actor][match]
-            days = (s.detected_at - c.start).days
-            arts = sum(1 for d, _, _ in seq[c.index:] if d <= s.detected_at)
-            on_time = arts <= ON_TIME_ARTICLES or days <= ON_TIME_DAYS
-            verdict = "initial" if c.initial else ("found" if on_time else "late")
-            outcomes.append(Outcome(c, verdict, s, days, arts))
-        initial_targets = {c.to_stance for c in changes if c.initial}
-        for i, s in enumerate(shifts.get(actor, [])):
-            if i in used:
-                continue
-            if changes and changes[0].initial and s.detected_at < (changes[1].start if len(changes) > 1 else date.max) \
-                    and s.to_stance in initial_targets:
-                continue  # an alignment from the seed stance toward the first regime
-            false.append(s)
-    return outcomes, false
-
-
 def run_detector(rows: list[dict], reference: dict, cfg: DetectorConfig, profile) -> dict[str, list[Shift]]:
     obs = observations(rows)
     return {a: detect(a, obs.get(a, []), reference.get(a, {}).get("score", 0.0), cfg, profile) for a in ACTORS}
-
-
-def years_covered(corpus: list[dict]) -> float:
-    first, last = date.fromisoformat(corpus[0]["date"]), date.fromisoformat(corpus[-1]["date"])
-    return (last - first).days / 365.25
 
 
 def print_table(corpus, outcomes, false, shifts, title: str) -> dict:
@@ -259,8 +146,11 @@ def print_table(corpus, outcomes, false, shifts, title: str) -> dict:
         c = o.change
         kind = " (flip)" if c.flip else ""
         alert = f"{o.alert.detected_at} {o.alert.from_stance[:4]}->{o.alert.to_stance[:4]}" if o.alert else "-"
-        print(f"| {c.actor} | {c.from_stance} -> {c.to_stance}{kind} | {c.start} | {o.verdict} | {alert} | "
-              f"{'-' if o.delay_days is None else o.delay_days} | {'-' if o.delay_articles is None else o.delay_articles} |")
+        print(
+            f"| {c.actor} | {c.from_stance} -> {c.to_stance}{kind} | {c.start} | {o.verdict} | {alert} | "
+            f"{'-' if o.delay_days is None else o.delay_days} | "
+            f"{'-' if o.delay_articles is None else o.delay_articles} |"
+        )
     for s in false:
         print(f"| {s.actor} | (none) | - | false | {s.detected_at} {s.from_stance[:4]}->{s.to_stance[:4]} | - | - |")
     required = [o for o in outcomes if o.verdict != "initial"]
@@ -282,11 +172,13 @@ def print_table(corpus, outcomes, false, shifts, title: str) -> dict:
             "false": len(false), "false_per_target_decade": round(per_target_decade, 2)}
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--judgments", type=Path, help="a JSONL of per-article judgments to re-score (no model)")
     ap.add_argument("--save-judgments", type=Path, help="write the pipeline's judgments here")
-    ap.add_argument("--write-confusion", action="store_true", help="measure the confusion and write seeds/model/confusion.json")
+    ap.add_argument(
+        "--write-confusion", action="store_true", help="measure the confusion and write seeds/model/confusion.json"
+    )
     ap.add_argument("--write-regimes", action="store_true",
                     help="re-measure only the regimes' label mix in seeds/model/confusion.json (no model)")
     ap.add_argument("--oracle", action="store_true", help="replay the labels themselves as judgments")
@@ -294,31 +186,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--false-alarms-per-year", type=float, default=None)
     ap.add_argument("--purity", type=float, default=None)
     ap.add_argument("--corpus", type=Path, default=CORPUS)
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
-    from flows.pipeline import detector_config
-    from flows.settings import load_settings
 
-    corpus = load_corpus(args.corpus)
-    settings = load_settings()
-    meta = json.loads((settings.model_artifact / "model.json").read_text(encoding="utf-8"))
-    reference = meta.get("reference_profile", {})
-    seed = {a: r.get("stance", "neutral") for a, r in reference.items()}
+def write_measurements(args, corpus: list[dict], seed: dict[str, str], artifact: Path) -> None:
+    """--write-confusion and --write-regimes: the measured error profile and regimes' label mix into the model."""
     if args.write_confusion:
         profile = measure_confusion(corpus, seed)
-        path = write_profile(profile, settings.model_artifact)
+        path = write_profile(profile, artifact)
         print(f"wrote {path}: {profile.meta.get('labels')} labels")
         for t, row in profile.counts().items():
             print(f"  true {t:<16}" + "  ".join(f"{j[:5]} {n:3d}" for j, n in row.items()))
     if args.write_regimes:
-        kept = load_profile(settings.model_artifact)
-        path = write_profile(replace(kept, regime_labels=regime_label_counts(corpus, seed)), settings.model_artifact)
+        kept = load_profile(artifact)
+        path = write_profile(replace(kept, regime_labels=regime_label_counts(corpus, seed)), artifact)
         print(f"wrote the regimes' label mix into {path}: {regime_label_counts(corpus, seed)}")
-    cfg = detector_config(settings)
-    overrides = {k: v for k, v in (("method", args.method), ("false_alarms_per_year", args.false_alarms_per_year),
-                                   ("regime_purity", args.purity)) if v is not None}
-    cfg = replace(cfg, **overrides)
-    profile = load_profile(settings.model_artifact)
+
+
+def replayed_rows(args, corpus: list[dict], profile):
+    """(rows, what they are, the error profile to detect with): the oracle's, a saved file's or the pipeline's."""
     if args.oracle:
         rows, what = oracle_rows(corpus), "the labels as judgments (oracle)"
         # the detector told the truth about its input: a classifier that is always right, silent on `none`
@@ -330,8 +216,29 @@ def main(argv: list[str] | None = None) -> int:
         what = f"judgments from {args.judgments}"
     else:
         rows, what = judge_through_pipeline(corpus), "the pipeline's judgments (shipped classifier)"
+    return rows, what, profile
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    from flows.pipeline import detector_config
+    from flows.settings import load_settings
+
+    corpus = load_corpus(args.corpus)
+    settings = load_settings()
+    meta = json.loads((settings.model_artifact / "model.json").read_text(encoding="utf-8"))
+    reference = meta.get("reference_profile", {})
+    seed = {a: r.get("stance", "neutral") for a, r in reference.items()}
+    write_measurements(args, corpus, seed, settings.model_artifact)
+    cfg = detector_config(settings)
+    overrides = {k: v for k, v in (("method", args.method), ("false_alarms_per_year", args.false_alarms_per_year),
+                                   ("regime_purity", args.purity)) if v is not None}
+    cfg = replace(cfg, **overrides)
+    rows, what, profile = replayed_rows(args, corpus, load_profile(settings.model_artifact))
     if args.save_judgments:
-        args.save_judgments.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        args.save_judgments.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
     shifts = run_detector(rows, reference, cfg, profile)
     outcomes, false = score(corpus, shifts, seed)
     print(f"# shift_replay ({machine()})")
@@ -342,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
     figures = print_table(corpus, outcomes, false, shifts, what)
     print("shift_replay: " + " ".join(f"{k}={v}" for k, v in figures.items()))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

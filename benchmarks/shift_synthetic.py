@@ -2,8 +2,8 @@
 measured error profile (seeds/model/confusion.json: per-article confusion and confidence on the stance corpus).
 
 Each article's true label is drawn from the regime's label mix measured on the corpus's regimes
-(seeds/model/confusion.json `regime_labels`), and its judged stance and confidence are a measured outcome for that label (classifiers.shifts.
-synthetic_series). At 0.1, 1, 5 and 20 judged articles per target per day:
+(seeds/model/confusion.json `regime_labels`), and its judged stance and confidence are a measured outcome for that
+label (classifiers.shifts.synthetic_series). At 0.1, 1, 5 and 20 judged articles per target per day:
 
 - stable streams (each of the three stances, the seed reference equal to it): false alarms per target-year;
 - a step change after a warm-up (full flips cooperative <-> confrontational, and moves to and from neutral):
@@ -31,7 +31,9 @@ FLIPS = (("cooperative", "confrontational"), ("confrontational", "cooperative"))
 NEUTRAL_MOVES = (("cooperative", "neutral"), ("neutral", "confrontational"))
 
 
-def stable_false_alarms(profile, stream_profile, cfg: DetectorConfig, rate: float, years: float, purity: float, seed: int) -> tuple[int, float]:
+def stable_false_alarms(
+    profile, stream_profile, cfg: DetectorConfig, rate: float, years: float, purity: float, seed: int
+) -> tuple[int, float]:
     """Alarms over `years` target-years of stable streams (split over the three stances)."""
     alarms, covered = 0, 0.0
     per = years / 3
@@ -51,10 +53,18 @@ def step_delays(profile, stream_profile, cfg: DetectorConfig, rate: float, moves
     horizon = warm + max(30.0, 100 / rate)  # long enough for the slowest moves at each rate
     for r in range(runs):
         a, b = moves[r % len(moves)]
-        obs = synthetic_series(stream_profile, rate_per_day=rate, days=horizon, regimes=[(0, a), (warm, b)], purity=purity,
-                               seed=seed * 1000 + r)
+        obs = synthetic_series(
+            stream_profile,
+            rate_per_day=rate,
+            days=horizon,
+            regimes=[(0, a), (warm, b)],
+            purity=purity,
+            seed=seed * 1000 + r,
+        )
         change_day = START + timedelta(days=int(warm))
-        shifts = [s for s in detect("XX", obs, SCORE[a], cfg, profile) if s.detected_at >= change_day and s.to_stance == b]
+        shifts = [
+            s for s in detect("XX", obs, SCORE[a], cfg, profile) if s.detected_at >= change_day and s.to_stance == b
+        ]
         if not shifts:
             out.append((False, None, None))
             continue
@@ -71,7 +81,7 @@ def pct(values, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--method", default=None)
@@ -81,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="draw the streams with this share of a regime's articles labelled with its stance, the rest "
                          "spread evenly (default: the regimes' label mix measured on the corpus)")
     ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     from flows.pipeline import detector_config
     from flows.settings import load_settings
 

@@ -22,7 +22,6 @@ from classifiers.corpus import seeds_dir, training_examples
 from classifiers.stance import StanceModel
 
 
-
 def corpus_path() -> Path:
     shared = SHARED / "corpus" / "stance-articles" / "articles.jsonl"
     return shared if shared.exists() else seeds_dir() / "calibration" / "articles.jsonl"
@@ -42,23 +41,52 @@ def main() -> None:
     if model.meta.get("train", {}).get("articles") and args.as_shipped:
         print("warning: this artifact's head was fitted on the corpus: --as-shipped figures are in-sample")
     if args.as_shipped:
-        verdicts = model.judge_texts([a.document for a in articles], [a.language for a in articles])
-        predicted = {a.id: {j.actor: {"stance": j.stance, "score": round(j.score, 4), "confidence": round(j.confidence, 4)}
-                            for j in v.judgments} for a, v in zip(articles, verdicts)}
-        flat = {k: {t: j["stance"] for t, j in d.items()} for k, d in predicted.items()}
-        metrics = {name: score(sub, flat) for name, sub in (
-            ("all", articles), ("en", [a for a in articles if a.language == "en"]),
-            ("ko", [a for a in articles if a.language == "ko"]))}
-        mode = "as shipped"
+        predicted, metrics, mode = judged_as_shipped(model, articles)
     else:
-        written = training_examples()
-        feats = model.embed([e.actor for e in written], [e.text for e in written])
-        fit, _, _ = article_cross_validation(model, written, feats, articles, folds=args.folds,
-                                             seed=TrainConfig.seed, l2=TrainConfig.l2)
-        predicted, metrics = fit.predicted, fit.metrics
-        flat = {k: {t: j["stance"] for t, j in d.items()} for k, d in predicted.items()}
-        mode = f"{args.folds}-fold CV grouped by month, temperature {fit.temperature:.3f}"
-    rows = [("mode", mode), ("corpus", str(corpus_path()))]
+        predicted, metrics, mode = cross_validated(model, articles, args.folds)
+    flat = {k: {t: j["stance"] for t, j in d.items()} for k, d in predicted.items()}
+    rows, figures = metric_rows(metrics, articles, flat)
+    rows.insert(0, ("mode", mode))
+    rows.insert(1, ("corpus", str(corpus_path())))
+    rows.append(("peak RSS MB", f"{peak_rss_mb():.0f}"))
+    if args.write_confusion and not args.as_shipped:
+        from classifiers.calibration import write_error_profile
+
+        rows.append(("error profile written", str(write_error_profile(args.artifact, articles, predicted))))
+    if args.out:
+        args.out.write_text(json.dumps(predicted, ensure_ascii=False, indent=1))
+    report("stance_corpus", rows, figures)
+
+
+def judged_as_shipped(model, articles):
+    """The shipped head's verdicts on every article: (predicted, metrics, mode)."""
+    verdicts = model.judge_texts([a.document for a in articles], [a.language for a in articles])
+    predicted = {
+        a.id: {
+            j.actor: {"stance": j.stance, "score": round(j.score, 4), "confidence": round(j.confidence, 4)}
+            for j in v.judgments
+        }
+        for a, v in zip(articles, verdicts)
+    }
+    flat = {k: {t: j["stance"] for t, j in d.items()} for k, d in predicted.items()}
+    metrics = {name: score(sub, flat) for name, sub in (
+        ("all", articles), ("en", [a for a in articles if a.language == "en"]),
+        ("ko", [a for a in articles if a.language == "ko"]))}
+    return predicted, metrics, "as shipped"
+
+
+def cross_validated(model, articles, folds: int):
+    """Out-of-fold verdicts, the head refitted without each month group: (predicted, metrics, mode)."""
+    written = training_examples()
+    feats = model.embed([e.actor for e in written], [e.text for e in written])
+    fit, _, _ = article_cross_validation(model, written, feats, articles, folds=folds,
+                                         seed=TrainConfig.seed, l2=TrainConfig.l2)
+    return fit.predicted, fit.metrics, f"{folds}-fold CV grouped by month, temperature {fit.temperature:.3f}"
+
+
+def metric_rows(metrics: dict, articles, flat: dict) -> tuple[list, dict]:
+    """The report's rows per language and per target, and the figures line."""
+    rows: list = []
     figures: dict = {}
     for name in ("en", "ko", "all"):
         m = metrics.get(name)
@@ -68,20 +96,15 @@ def main() -> None:
                      f"{m['articles']} / {m['stance_labels']} / {m['none_labels']}"))
         for key in ("macro_f1_coop_vs_conf", "accuracy_3", "none_unjudged", "stance_unjudged", "polarity_flips"):
             value = m[key]
-            rows.append((f"{name}: {key}", "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)))
+            rows.append(
+                (f"{name}: {key}", "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
+            )
             figures[f"{name}_{key}"] = value if value is not None else "-"
     for t, m in score_per_target(articles, flat).items():
         rows.append((f"target {t}: n / acc3 / F1 coop-conf / none unjudged",
                      f"{m['stance_labels']} / {m['accuracy_3'] or 0:.3f} / {m['macro_f1_coop_vs_conf'] or 0:.3f} / "
                      f"{(m['none_unjudged'] if m['none_unjudged'] is not None else float('nan')):.3f}"))
-    rows.append(("peak RSS MB", f"{peak_rss_mb():.0f}"))
-    if args.write_confusion and not args.as_shipped:
-        from classifiers.calibration import write_error_profile
-
-        rows.append(("error profile written", str(write_error_profile(args.artifact, articles, predicted))))
-    if args.out:
-        args.out.write_text(json.dumps(predicted, ensure_ascii=False, indent=1))
-    report("stance_corpus", rows, figures)
+    return rows, figures
 
 
 if __name__ == "__main__":

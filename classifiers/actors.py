@@ -13,17 +13,25 @@ ACTOR_NAMES = {"US": "the United States", "CN": "China", "JP": "Japan", "KP": "N
 # "동북아" are directions. _H: not preceded by a Hangul syllable (so "방미" is written out, "경북" is no hit).
 _H = r"(?<![\uac00-\ud7a3])"
 _GOV = r"(?:정부|측|당국|대통령|국무부|국방부|외교부|외무성|행정부|의회|대사관?|총리|정상|군)"
-_KO_US = [r"미국", r"한미", r"한·미", r"美", _H + r"미(?=·)", r"(?<=·)미" + r"(?![\uac00-\ud7a3])", _H + r"미\s(?=" + _GOV + ")",
-          _H + r"미(?=중|일|러)(?![\uac00-\ud7a3]{2})", r"주한미군", r"방미", r"대미(?=\s?(?:관계|외교|정책|협상|통상))",
+_KO_US = [r"미국", r"한미", r"한·미", r"美", _H + r"미(?=·)", r"(?<=·)미" + r"(?![\uac00-\ud7a3])",
+          _H + r"미\s(?=" + _GOV + ")",
+          _H + r"미(?=중|일|러)(?![\uac00-\ud7a3]{2})", r"주한미군", r"방미",
+          r"대미(?=\s?(?:관계|외교|정책|협상|통상))",
           r"북미(?=\s?(?:정상|대화|협상|회담|관계))", r"워싱턴", r"백악관", r"트럼프", r"바이든", r"오바마", r"펜타곤"]
-_KO_CN = [r"중국", r"한중", r"한·중", r"中", _H + r"중(?=·)", r"(?<=·)중(?![\uac00-\ud7a3])", r"(?<=[미북])중(?=\s|$|[,.·]|관계|갈등|정상)",
+_KO_CN = [r"중국", r"한중", r"한·중", r"中", _H + r"중(?=·)", r"(?<=·)중(?![\uac00-\ud7a3])",
+          r"(?<=[미북])중(?=\s|$|[,.·]|관계|갈등|정상)",
           _H + r"중측", r"방중", r"베이징", r"시진핑", r"시\s?주석", r"왕이(?=\s?(?:중국|외교부장|부장))", r"리창"]
-_KO_JP = [r"일본", r"한일", r"한·일", r"日", r"(?<=한미)일", r"(?<=한중)일", r"(?<=·)일(?![\uac00-\ud7a3])", r"(?<=[미북]·)일",
-          _H + r"일(?=·)", r"방일", r"도쿄", r"기시다", r"이시바", r"다카이치", r"아베(?=\s?(?:신조|총리|정부|내각))", r"스가(?=\s?(?:총리|요시히데))"]
-_KO_KP = [r"북한", r"북측", r"남북", r"北", r"김정은", r"김여정", r"평양", r"북핵", r"대북", r"방북", r"북·", r"(?<=·)북(?![\uac00-\ud7a3])",
-          _H + r"북(?=[러중미일]\s|\s|[,.]|[은이의에과도을](?![\uac00-\ud7a3]))", r"북러", r"러북", r"북중", r"북미(?=\s?(?:정상|대화|협상|회담|관계))",
+_KO_JP = [r"일본", r"한일", r"한·일", r"日", r"(?<=한미)일", r"(?<=한중)일", r"(?<=·)일(?![\uac00-\ud7a3])",
+          r"(?<=[미북]·)일",
+          _H + r"일(?=·)", r"방일", r"도쿄", r"기시다", r"이시바", r"다카이치", r"아베(?=\s?(?:신조|총리|정부|내각))",
+          r"스가(?=\s?(?:총리|요시히데))"]
+_KO_KP = [r"북한", r"북측", r"남북", r"北", r"김정은", r"김여정", r"평양", r"북핵", r"대북", r"방북", r"북·",
+          r"(?<=·)북(?![\uac00-\ud7a3])",
+          _H + r"북(?=[러중미일]\s|\s|[,.]|[은이의에과도을](?![\uac00-\ud7a3]))", r"북러", r"러북", r"북중",
+          r"북미(?=\s?(?:정상|대화|협상|회담|관계))",
           r"조선중앙통신", r"노동신문", r"조선노동당"]
-_KO_RU = [r"러시아", r"한러", r"한·러", r"露", _H + r"러(?=[·\s]|측|북)", r"(?<=[·북])러(?![\uac00-\ud7a3])", r"모스크바", r"푸틴", r"크렘린", r"라브로프"]
+_KO_RU = [r"러시아", r"한러", r"한·러", r"露", _H + r"러(?=[·\s]|측|북)", r"(?<=[·북])러(?![\uac00-\ud7a3])",
+          r"모스크바", r"푸틴", r"크렘린", r"라브로프"]
 
 # Aliases: countries, capitals, governments, leaders by period, institutions, Korean names.
 # Patterns are matched case-sensitively where a lower-case word would be ambiguous ("us", "north").
@@ -57,11 +65,14 @@ _PATTERNS = {a: re.compile("|".join(f"(?:{p})" for p in pats)) for a, pats in _A
 # "Seoul"/"South Korea" as a government; and the Korean forms.
 _SEOUL = re.compile(
     r"|".join([
-        r"\bSeoul\b(?!'s opposition)", r"South Korea(?:n)?\b(?! (?:opposition|lawmakers?|civic|activists?|protesters?|media|newspapers?|conservatives?|progressives?))",
+        r"\bSeoul\b(?!'s opposition)",
+        r"South Korea(?:n)?\b(?! (?:opposition|lawmakers?|civic|activists?|protesters?|media|newspapers?|"
+        r"conservatives?|progressives?))",
         r"\bROK\b", r"\bKorean government\b", r"\b[Tt]he government\b", r"\bPresident (?:Lee|Yoon|Moon|Park)\b",
         r"\b(?:Lee Jae-myung|Yoon Suk[ -]Yeol|Moon Jae-in|Han Duck-soo|Choi Sang-mok)\b",
         r"\b[Pp]resident(?:ial)?\b", r"Cheong Wa Dae", r"Blue House", r"\bYongsan\b", r"[Mm]inist(?:er|ry|ries)\b",
-        r"\bNational Security (?:Office|Council|Adviser|Advisor)\b", r"\bJCS\b", r"Joint Chiefs", r"\b[Tt]he military\b",
+        r"\bNational Security (?:Office|Council|Adviser|Advisor)\b", r"\bJCS\b", r"Joint Chiefs",
+        r"\b[Tt]he military\b",
         r"\b[Ss]pokes(?:person|man|woman)\b", r"\b[Aa]mbassador\b", r"\bofficials?\b", r"\b[Cc]andidate\b",
         r"\bLee\b", r"\bYoon\b", r"\bMoon\b", r"\bDefen[cs]e\b", r"\bUnification\b", r"\bNIS\b",
         r"(?i:\b(?:air force|navy|army|marine corps|coast guard|intelligence service|joint chiefs|national security|"
@@ -101,7 +112,8 @@ def actors_in(sentence: str) -> list[str]:
 # -- speaker attribution ----------------------------------------------------------------------------
 # Who does or says what in a sentence, by the light means wire copy allows: the agent is the subject of
 # the main clause (after a dateline and lead-in phrases) and, for quotes, the speaker of "..., X said".
-_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'-]{1,40}?(?:,\s*[A-Z][a-z]{2,4}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?\s*(?:--|—|–|-(?=\s))\s*")
+_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'-]{1,40}?(?:,\s*[A-Z][a-z]{2,4}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?\s*(?:--|"
+                       r"—|–|-(?=\s))\s*")
 _LEAD = re.compile(
     r"^(?:(?:On|In|At|During|After|Before|Earlier|Later|Last|This|Meanwhile|However|But|Still|Also|Separately|"
     r"Meeting|Speaking|Asked|Addressing|Visiting|Following|Despite|Amid|Since|Under|With|While|When|As|For|"
@@ -122,7 +134,8 @@ _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 _QUOTE_SPEAKER = re.compile(rf"(?:,|[”\"])\s*(?P<agent>[^,”\"“]{{2,90}}?)\s+(?:{_VERBS})\b")
 _SAID_AFTER = re.compile(r"[”\"’],?\s*(?:said|says|according to)\s+(?P<agent>[^,.;]{2,90})")
 _FOREIGN = re.compile(
-    r"Chin(?:a|ese)|Beijing|Japan(?:ese)?|Tokyo|North Korea|N\.\s?Korea|Pyongyang|the North\b|Kim Jong[ -]?un|Kim Yo[ -]?jong|KCNA|Rodong|"
+    r"Chin(?:a|ese)|Beijing|Japan(?:ese)?|Tokyo|North Korea|N\.\s?Korea|Pyongyang|the North\b|Kim Jong[ -]?un|Kim Yo[ "
+    r"-]?jong|KCNA|Rodong|"
     r"U\.S\.|\bUS\b|United States|America|Washington|White House|Pentagon|State Department|Russia|Moscow|Kremlin|"
     r"Putin|\bXi\b|Trump|Biden|Kishida|Ishiba|Takaichi|\bAbe\b|Suga|Lavrov|Wang Yi|Blinken|Rubio|"
     r"[Oo]pposition|[Ll]awmakers?|[Cc]ritics?|[Aa]nalysts?|[Ee]xperts?|[Oo]bservers?|[Aa]ctivists?|[Pp]rotesters?|"

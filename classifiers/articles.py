@@ -47,7 +47,8 @@ def read_articles(path: Path | None = None) -> list[LabelledArticle]:
             if line.strip():
                 r = json.loads(line)
                 out.append(LabelledArticle(r["id"], r["date"], r["language"], r.get("title") or "", r["text"],
-                                           dict(r["labels"]), {k: list(v) for k, v in (r.get("evidence") or {}).items()}))
+                                           dict(r["labels"]),
+                                           {k: list(v) for k, v in (r.get("evidence") or {}).items()}))
     return out
 
 

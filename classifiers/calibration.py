@@ -14,11 +14,28 @@ import torch
 from torch import nn
 
 from classifiers.corpus import (
-    LABELS, Example, corpus_fingerprint, dev_examples, reference_profile, seeds_dir, training_examples,
+    LABELS,
+    Example,
+    corpus_fingerprint,
+    dev_examples,
+    reference_profile,
+    seeds_dir,
+    training_examples,
 )
 from classifiers.encoder import (
-    _layers, add_lora, bundled_model_dir, encode_pairs, fresh_model, length_sorted_batches, lora_state,
-    lower_states, mean_pool, merge_lora, model_fingerprint, resolve_model, upper_forward,
+    _layers,
+    add_lora,
+    bundled_model_dir,
+    encode_pairs,
+    fresh_model,
+    length_sorted_batches,
+    lora_state,
+    lower_states,
+    mean_pool,
+    merge_lora,
+    model_fingerprint,
+    resolve_model,
+    upper_forward,
 )
 from classifiers.speakers import language_of
 from classifiers.stance import StanceHead, StanceModel, pair_inputs, softmax
@@ -36,7 +53,8 @@ class TrainConfig:
     batch_size: int = 32
     rank: int = 8
     alpha: float = 16.0
-    adapt_layers: int = 2  # LoRA on the top layers only (0: every layer); 2 of e5-small's 12 keep a refit on 2 cores short
+    # LoRA on the top layers only (0: every layer); 2 of e5-small's 12 keep a refit on 2 cores short
+    adapt_layers: int = 2
     seed: int = 20250526  # the first seed article's date
     folds: int = 5  # cross-validation over the article corpus, grouped by month
     l2: float = 1e-3  # the head's L2 penalty in stage two
@@ -87,8 +105,9 @@ def train(examples: list[Example], model_dir: str, cfg: TrainConfig, progress: P
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, total_steps // 10))
                                               * max(0.0, (total_steps - s) / total_steps))
     step = 0
-    encoder.train(); head.train()
-    for epoch in range(cfg.epochs):
+    encoder.train()
+    head.train()
+    for _epoch in range(cfg.epochs):
         order = list(range(len(batches)))
         rng.shuffle(order)  # length-bucketed batches, in random order
         for b in order:
@@ -101,11 +120,14 @@ def train(examples: list[Example], model_dir: str, cfg: TrainConfig, progress: P
             loss = nn.functional.cross_entropy(head(pooled), labels[idx], weight=weights)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(lora_params, 1.0)
-            opt.step(); sched.step(); opt.zero_grad()
+            opt.step()
+            sched.step()
+            opt.zero_grad()
             step += 1
             if progress:
                 progress(tag, step, total_steps)
-    encoder.eval(); head.eval()
+    encoder.eval()
+    head.eval()
     if not features:
         return tokenizer, encoder, head
     pooled = np.zeros((len(examples), encoder.config.hidden_size), dtype=np.float32)
@@ -434,7 +456,8 @@ def model_reference(seed_judgments: dict, annotated: dict) -> dict:
     for actor, ann in annotated.items():
         scores = [doc[actor]["score"] for doc in seed_judgments.values() if actor in doc]
         score = sum(scores) / len(scores) if scores else ann["score"]
-        out[actor] = {"stance": stance_of(score), "score": round(score, 3), "source": "model" if scores else "annotations",
+        out[actor] = {"stance": stance_of(score), "score": round(score, 3),
+                      "source": "model" if scores else "annotations",
                       "annotated_stance": ann["stance"], "annotated_score": ann["score"], "annotated_n": ann["n"]}
     return out
 

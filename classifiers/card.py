@@ -5,7 +5,6 @@ from pathlib import Path
 
 from classifiers.corpus import LABELS
 
-
 _FORMATS = {
     "named": "the first segment is the target's name (\"Japan\"), the second one sentence with the target's "
              "mentions in brackets (input format `named`).",
@@ -63,7 +62,8 @@ def write_card(out_dir: Path, meta: dict) -> None:
         f"{', '.join(meta.get('languages', ['en']))}. See README, \"The stance classifier\", for why this encoder.",
         f"- Adapted end to end as a pair classifier: {_FORMATS.get(meta.get('input_format', 'plain'), '')} "
         f"LoRA rank {meta['lora']['rank']} on every attention and feed-forward projection of the layers from "
-        f"{meta['lora'].get('first_layer', 0)} up (stage one, on the written calibration pairs only), merged into the weights at load time; then a linear head over mean-pooled "
+        f"{meta['lora'].get('first_layer', 0)} up (stage one, on the written calibration pairs only), merged into the "
+        f"weights at load time; then a linear head over mean-pooled "
         "tokens (stage two, multinomial logistic regression on the written pairs plus the article corpus's sentences).",
         f"- Four outputs: {', '.join(LABELS)}; `none` means the sentence shows no stance of Seoul's toward that actor.",
         f"- Probabilities are temperature-scaled (T = {meta['temperature']}), T fitted on the out-of-fold logits of "
@@ -77,13 +77,16 @@ def write_card(out_dir: Path, meta: dict) -> None:
         "plus the annotated sentences of the two seed articles.",
         f"- {t.get('article_sentences', 0)} sentence pairs from {t.get('articles', 0)} real-style articles "
         "(seeds/calibration/articles.jsonl, copied from ../shared/corpus/stance-articles): each evidence sentence "
-        "with its target's label, and each sentence the classifier would judge for a target labelled `none`, as `none`.",
+        "with its target's label, and each sentence the classifier would judge for a target labelled `none`, as "
+        "`none`.",
         f"- Stage one: {t['epochs']} epochs, learning rate {t['lr']}, batch {t['batch_size']}, seed {t['seed']}. "
         f"Stage two: L2 {t.get('l2')}, L-BFGS.",
-        f"- Corpus fingerprint `{t['corpus_fingerprint']}`. The dev split (seeds/calibration/dev.jsonl) is never trained on.",
+        f"- Corpus fingerprint `{t['corpus_fingerprint']}`. The dev split (seeds/calibration/dev.jsonl) is never "
+        f"trained on.",
         "",
         "## Quality on real-style articles",
-        f"{t.get('folds')}-fold cross-validation over the article corpus, grouped by month (an event's coverage stays on "
+        f"{t.get('folds')}-fold cross-validation over the article corpus, grouped by month (an event's coverage stays "
+        f"on "
         "one side): the head is refitted without the held-out months, which are judged through the whole article "
         "path (sentence selection, attribution, aggregation). The encoder (stage one) never saw a corpus article. "
         "A stance label with no verdict counts as wrong; macro-F1 is over the cooperative and confrontational labels.",
@@ -127,7 +130,8 @@ def write_card(out_dir: Path, meta: dict) -> None:
     thin = [f"{a} ({p['annotated_n']} annotated sentences; model {p['stance']} {p['score']:+.2f}, annotators "
             f"{p['annotated_stance']} {p['annotated_score']:+.2f})"
             for a, p in meta["reference_profile"].items() if p.get("annotated_n", 0) < 5]
-    disagree = [a for a, p in meta["reference_profile"].items() if p["stance"] != p.get("annotated_stance", p["stance"])]
+    disagree = [a for a,
+                p in meta["reference_profile"].items() if p["stance"] != p.get("annotated_stance", p["stance"])]
     per_actor = ((meta.get("metrics") or {}).get("dev") or {}).get("per_actor") or {}
     weak = sorted((m["macro_f1_3"], a) for a, m in per_actor.items() if m["macro_f1_3"] < 0.8)
     lines += [

@@ -134,8 +134,8 @@ def write_profile(profile: ErrorProfile, model_dir: Path) -> Path:
 
 def default_profile() -> ErrorProfile:
     """When no measurement exists (a fresh model): a classifier right on 6 articles in 10, wrong in direction
-    on 1 in 10, judging a `none` article 1 time in 3, at confidences spread over the bands. Deliberately pessimistic: it makes
-    the detector slower, never more trigger-happy, than a measured profile would."""
+    on 1 in 10, judging a `none` article 1 time in 3, at confidences spread over the bands. Deliberately pessimistic:
+    it makes the detector slower, never more trigger-happy, than a measured profile would."""
     rows = {"cooperative": (6, 2, 1, 1), "neutral": (2, 6, 2, 1), "confrontational": (1, 2, 6, 1), "none": (1, 1, 1, 6)}
     pairs: list[tuple[str, str, float]] = []
     for t, counts in rows.items():

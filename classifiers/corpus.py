@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers.actors import ACTORS
+from vocab.rules import stance_of
 
 LABELS = ("cooperative", "neutral", "confrontational", "none")
 
@@ -43,7 +44,8 @@ def read_examples(path: Path) -> list[Example]:
             rec = json.loads(line)
             if rec["actor"] not in ACTORS or rec["stance"] not in LABELS:
                 raise ValueError(f"{path.name}:{n}: bad actor or stance")
-            out.append(Example(rec["id"], rec["text"], rec["actor"], rec["stance"], rec.get("group"), rec.get("speaker")))
+            out.append(Example(rec["id"], rec["text"], rec["actor"], rec["stance"], rec.get("group"),
+                               rec.get("speaker")))
     return out
 
 
@@ -97,7 +99,7 @@ def reference_profile(seeds: Path | None = None) -> dict[str, dict]:
     profile = {}
     for actor, vals in sums.items():
         score = sum(vals) / len(vals) if vals else 0.0
-        stance = "cooperative" if score >= 1 / 3 else "confrontational" if score <= -1 / 3 else "neutral"
+        stance = stance_of(score).value
         profile[actor] = {"stance": stance, "score": round(score, 3), "n": len(vals)}
     return profile
 

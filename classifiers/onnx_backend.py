@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from classifiers.encoder import length_sorted_batches, encode_pairs
+from classifiers.encoder import encode_pairs, length_sorted_batches
 from classifiers.stance import StanceModel, pair_inputs
 
 

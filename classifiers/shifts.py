@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from classifiers.confusion import STANCES, TRUE_LABELS, ErrorProfile, default_profile
+from vocab.rules import stance_of as stance_rule
 
 
 def stance_of(score: float) -> str:
-    return "cooperative" if score >= 1 / 3 else "confrontational" if score <= -1 / 3 else "neutral"
+    """The stance a score stands for, as a plain string (the rule itself: vocab.rules.stance_of)."""
+    return stance_rule(score).value
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ class LikelihoodModel:
             weights = {t: mix[t] * judged[t] for t in TRUE_LABELS}
             total = sum(weights.values())
             cells = p_obs[STANCES[0]].keys()
-            self.log_p[regime] = {c: math.log(sum(weights[t] * p_obs[t][c] for t in TRUE_LABELS) / total) for c in cells}
+            self.log_p[regime] = {c: math.log(sum(weights[t] * p_obs[t][c] for t in TRUE_LABELS) / total)
+                                  for c in cells}
 
     def llr(self, obs: Observation, new: str, ref: str) -> float:
         if obs.stance not in STANCES:

@@ -41,7 +41,8 @@ _LIST_HEAD = re.compile(
     r"^\s*(?:[☞▶►■◆●•▷◇○△▲※]|[-–·]\s|\[?관련\s?(?:기사|뉴스|키워드)\]?|\[?함께 보면 좋은|.{0,12}다른 기사|"
     r"(?:Related|More (?:in|from|on)|Read (?:more|also)|See also|Other [Ss]tories|Most (?:Read|Popular)|Latest|"
     r"Recommended|You may also like|tags?)\b)", re.I)
-_FURNITURE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,64}\.[\w.]{1,64}|ⓒ|©|\(c\)|무단\s?전재|재배포|저작권|All rights reserved|"
+_FURNITURE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,64}\.[\w.]{1,64}|ⓒ|©|\(c\)|무단\s?전재|재배포|저작권|All "
+                        r"rights reserved|"
                         r"기사문의|제보|Copyright", re.I)
 _SENTENCE_END = re.compile(r"(?:[.!?。]|[다요죠까])[\"'”’)\]]*\s*$")
 _CREDIT_ONLY = re.compile(r"^\s*(?:[\[(【][^\])】:/]{1,40}[\])】]\s*)+$")
@@ -91,25 +92,31 @@ _EN_FIRST_PERSON = re.compile(r"\b(?:we|our|us|ours|I|my|We|Our)\b")
 
 # People the article names with a title: "Foreign Minister Park Jin" makes a later bare "Park said" Seoul's,
 # "Chinese Foreign Minister Wang Yi" makes "Wang said" another side's. A surname met on both sides is neither.
-_TITLE = (r"(?:President|Minister|[Mm]inister|[Ss]pokes(?:person|man|woman)|Ambassador|ambassador|[Aa]dviser|[Aa]dvisor|"
+_TITLE = (r"(?:President|Minister|[Mm]inister|[Ss]pokes(?:person|man|woman)|Ambassador|ambassador|[Aa]dviser|"
+          r"[Aa]dvisor|"
           r"[Oo]fficial|[Cc]hief|[Dd]irector(?:-general)?|[Ss]ecretary|[Ee]nvoy|Chairman|[Hh]ead|[Ll]eader|[Cc]ommissioner|"
-          r"[Nn]egotiator|[Rr]epresentative|[Dd]eputy|[Cc]ounselor|Premier|Prime Minister|[Gg]eneral|[Aa]dmiral|[Cc]ommander|"
+          r"[Nn]egotiator|[Rr]epresentative|[Dd]eputy|[Cc]ounselor|Premier|Prime Minister|[Gg]eneral|[Aa]dmiral|"
+          r"[Cc]ommander|"
           r"[Cc]ounterpart)")
 _TITLED_NAME = re.compile(rf"\b{_TITLE}(?:\s+of\s+[A-Z][\w ]{{2,40}}?)?,?\s+"
                           r"(?P<name>[A-Z][a-z]{1,10}(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?)?)\b(?!\s+[A-Z])")
 _NAME_TITLED = re.compile(rf"\b(?P<name>[A-Z][a-z]{{1,10}}\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?),\s+(?:the\s+)?"
                           rf"(?P<post>[^,.;]{{0,40}}?)\b{_TITLE}")
-_NAME_LEAD = re.compile(r"^(?P<surname>[A-Z][a-z]{1,8})(?P<given>\s+[A-Z][a-z]+(?:-[a-z]+)?)?(?:\s+(?:also|then|further|later|"
+_NAME_LEAD = re.compile(r"^(?P<surname>[A-Z][a-z]{1,8})(?P<given>\s+[A-Z][a-z]+(?:-[a-z]+)?)?(?:\s+(?:also|then|"
+                        r"further|later|"
                         r"again|earlier|reportedly|apparently|however|too))?\s+[a-z]")
-_NAME_SAID = re.compile(r"[,”\"’]\s*(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:-[a-z]+)?)?\s+(?:said|added|told|noted|"
+_NAME_SAID = re.compile(r"[,”\"’]\s*(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][a-z]+(?:-[a-z]+)?)?\s+(?:said|added|told|"
+                        r"noted|"
                         r"stressed|continued|wrote)\b|[”\"’],?\s*said\s+(?P<surname2>[A-Z][a-z]{1,8})\b")
 _SEOUL_MARK = re.compile(r"South Korea|Korean|Seoul|ROK|Unification|Defense|Foreign|Trade|Industry|presidential|"
                          r"National Security|First Vice|Vice|[Mm]inistry")
 
 
 # A joint act of Seoul and its counterpart: "the two leaders agreed", "both sides reaffirmed".
-_JOINT = re.compile(r"\b(?:[Tt]he|[Bb]oth)\s+(?:two|three)?\s*(?:leaders|sides|countries|ministers|governments|presidents|"
-                    r"nations|envoys|delegations)?\s*(?:of [A-Z][\w ,]{3,50}?\s)?(?:also\s+|further\s+|then\s+)?(?:agreed|acknowledged|"
+_JOINT = re.compile(r"\b(?:[Tt]he|[Bb]oth)\s+(?:two|three)?\s*(?:leaders|sides|countries|ministers|governments|"
+                    r"presidents|"
+                    r"nations|envoys|delegations)?\s*(?:of [A-Z][\w ,]{3,50}?\s)?(?:also\s+|further\s+|"
+                    r"then\s+)?(?:agreed|acknowledged|"
                     r"reaffirmed|restated|shared|pledged|vowed|confirmed|expressed|welcomed|decided|committed|condemned|"
                     r"urged|affirmed|noted|took note|called)\b")
 
@@ -143,7 +150,8 @@ def people(text: str) -> dict[str, str]:
         if _FOREIGN.search(post) or actors_in(post):
             side = OTHER
         elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", post) or (
-                _surname(m.group("name")) in _KO_SURNAMES and re.search(r"[Mm]inist|[Uu]nification|[Dd]efen[cs]e", post)):
+                _surname(m.group("name")) in _KO_SURNAMES and re.search(r"[Mm]inist|[Uu]nification|[Dd]efen[cs]e",
+                                                                        post)):
             side = SEOUL
         else:
             continue
@@ -151,8 +159,10 @@ def people(text: str) -> dict[str, str]:
     return {k: next(iter(v)) for k, v in sides.items() if len(v) == 1}
 
 
-_KO_SURNAMES = set("Kim Lee Park Choi Jung Chung Jeong Kang Cho Yoon Yun Jang Lim Han Oh Seo Suh Shin Kwon Hwang Ahn Song "
-                   "Yoo Yu Hong Jeon Ko Moon Yang Son Bae Baek Heo Nam Noh Roh Ha Kwak Sung Cha Joo Woo Min Ryu Na Jin Ji "
+_KO_SURNAMES = set("Kim Lee Park Choi Jung Chung Jeong Kang Cho Yoon Yun Jang Lim Han Oh Seo Suh Shin Kwon Hwang Ahn "
+                   "Song "
+                   "Yoo Yu Hong Jeon Ko Moon Yang Son Bae Baek Heo Nam Noh Roh Ha Kwak Sung Cha Joo Woo Min Ryu Na Jin "
+                   "Ji "
                    "Chae Won Chun Bang Hyun Ham Byun Yeom Wi Rhee Ban Koo Ku Kwak Lyu Nah Pyo Shim Sim".split())
 
 
@@ -215,7 +225,8 @@ def _short_foreign(agent: str) -> bool:
 
 
 # -- Korean -------------------------------------------------------------------------------------------------
-_KO_DATELINE = re.compile(r"^\s*(?:[(\[【][^)\]】]{1,25}=[^)\]】]{1,25}[)\]】]\s*)?(?:[가-힣]{2,4}(?:\s[가-힣]{2,4}){0,3}\s?기자\s*=\s*)?")
+_KO_DATELINE = re.compile(r"^\s*(?:[(\[【][^)\]】]{1,25}=[^)\]】]{1,25}[)\]】]\s*)?"
+                          r"(?:[가-힣]{2,4}(?:\s[가-힣]{2,4}){0,3}\s?기자\s*=\s*)?")
 _KO_TAG = re.compile(r"^\s*(?:<(?P<tag>[^>]{1,10})>|\[(?P<who>[^\]:/]{2,30})\s*[:/]\s*(?P<rest>[^\]]*)\]?)\s*")
 _KO_QUOTE = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’|'[^']*'|\[[^\]]*\]|\([^)]*\)")
 _KO_PARTICLE = re.compile(r"^(?P<stem>.+?)(?:께서는|께서|에서는|은|는|이|가|도)$")
@@ -223,18 +234,21 @@ _KO_SEOUL = re.compile(
     r"(?:^|\s)(?:우리|한국|대한민국|우리나라|정부|외교부|외교통상부|국방부|통일부|산업(?:통상자원)?부|대통령실|청와대|합참|합동참모본부|"
     r"국가안보실|안보실|국정원|국가정보원|해경|해양경찰청|군|군 당국|우리 군|국무총리|국무회의|국가안전보장회의|NSC|"
     r"정부 당국자)$|(?:대통령|장관|차관|대변인|당국자|관계자|대사|실장|수석|비서관|국장|본부장|차관보|총리|심의관)$"
-    r"|^(?:한미|한·미|한일|한·일|한중|한·중|한러|한·러|한미일|한·미·일|남북|양국|양측|두 나라|세 나라|두 정상|양 정상|세 정상|양국 정상|한미 양국|한일 양국|한중 양국|"
+    r"|^(?:한미|한·미|한일|한·일|한중|한·중|한러|한·러|한미일|한·미·일|남북|양국|양측|두 나라|세 나라|두 정상|양 정상|"
+    r"세 정상|양국 정상|한미 양국|한일 양국|한중 양국|"
     r"한미 군 당국|한미 정상|한일 정상|한중 정상|남북 정상|[가-힣]{1,4} 대통령과 [가-힣 ]{1,20}대통령)$")
 _KO_PRONOUN = re.compile(r"^(?:그|그녀|그들|이들|이 (?:당국자|관계자|소식통|대변인|고위 당국자))$")
 _KO_OTHER = re.compile(
     r"(?:^|\s)(?:야당|여당|민주당|국민의힘|정의당|의원|전문가|교수|연구원|연구위원|외신|언론|신문|방송|통신|업계|기업|회사|시민단체|단체|주민|"
     r"관측통|소식통|분석|평론가|노조|유족|피해자|네티즌|누리꾼|매체|조선중앙|노동신문|중앙통신)"
     r"|(?:의원|전문가|교수|연구원|지사|시장|구청장|의장|위원장|대표|소식통|관계자들)$")
-_KO_SPEECH_END = re.compile(r"(?:고|며|면서|라며|라고|이라고|다고|냐고)\s+(?:[가-힣]+\s+){0,3}[가-힣]*(?:했다|했습니다|말했다|밝혔다|"
+_KO_SPEECH_END = re.compile(r"(?:고|며|면서|라며|라고|이라고|다고|냐고)\s+(?:[가-힣]+\s+){0,3}[가-힣]*(?:했다|했습니다|"
+                            r"말했다|밝혔다|"
                             r"강조했다|덧붙였다|설명했다|전했다|말했습니다|밝혔습니다|강조했습니다|덧붙였습니다|설명했습니다|"
                             r"전했습니다|했고|한다)\.?$")
 _KO_CONTINUE = re.compile(r"^(?:이어|또|또한|그러면서|아울러|특히|다만|그러나|하지만|이와 함께|이에|앞서|그는)\b")
-_KO_PREDICATE_END = re.compile(r"(?:했다|했습니다|혔다|혔습니다|렸다|렸습니다|겠다|겠습니다|이다|입니다|한다|합니다)[.”\"']*$")
+_KO_PREDICATE_END = re.compile(r"(?:했다|했습니다|혔다|혔습니다|렸다|렸습니다|겠다|겠습니다|이다|입니다|한다|"
+                               r"합니다)[.”\"']*$")
 _KO_REGARDING = re.compile(r"^(?:대해|대해서는|대해서도|대해선|관련해|관련해서는|관련해선|관해|관해서는)[,]?$")
 _KO_NOT_SUBJECT = re.compile(r"(?:와|과|에|에게|에서|로|으로|께|한테|보다|부터|까지|처럼|만|의)$")
 _KO_HEADLINE_SPEAKER = re.compile(r"^(?P<who>[^“\"]{1,40}?)\s?[“\"]")
@@ -367,7 +381,8 @@ def _seoul_frame(sentences: list[Sentence]) -> bool:
     return any(s.side == SEOUL and _FRAME.search(s.text) for s in head)
 
 
-_SPEECH_VERB = re.compile(r"\b(?:said|says|told|warned|stated|claimed|argued|insisted|added|urged|demanded|accused|noted|"
+_SPEECH_VERB = re.compile(r"\b(?:said|says|told|warned|stated|claimed|argued|insisted|added|urged|demanded|accused|"
+                          r"noted|"
                           r"stressed|explained|emphasi[sz]ed)\b|"
                           r"밝혔|말했|주장했|비난했|요구했|강조했|경고했")
 
@@ -388,7 +403,8 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
     topic: list[str] = []  # the targets of Seoul's last words: "The ministry added that ..." is still about them
     for s in sentences:
         named = actors_in(s.text)
-        # a target named only in a background clause ("after North Korea fired ...", "북한의 핵실험 직후") is not addressed
+        # a target named only in a background clause ("after North Korea fired ...", "북한의 핵실험 직후") is not
+        # addressed
         foreground = actors_in((_KO_BACKGROUND if s.korean else _BACKGROUND).sub(" ", s.text))
         named = [a for a in named if a in foreground]
         if s.tagged:
@@ -419,4 +435,5 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
 
 # a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."
 _BACKGROUND = re.compile(r"\b(?:after|before|amid|while|since|following|ahead of)\b[^,;]*")
-_KO_BACKGROUND = re.compile(r"(?:^|(?<=[\s,]))[^\s,“”]+(?:\s[^\s,“”]+){0,3}\s(?:이후|직후|뒤|가운데|속에|와중에)(?=[\s,])")
+_KO_BACKGROUND = re.compile(r"(?:^|(?<=[\s,]))[^\s,“”]+(?:\s[^\s,“”]+){0,3}\s(?:이후|직후|뒤|가운데|속에|"
+                            r"와중에)(?=[\s,])")

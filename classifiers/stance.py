@@ -10,10 +10,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from classifiers.corpus import LABELS
 from classifiers.actors import ACTOR_NAMES, find_mentions
+from classifiers.corpus import LABELS
 from classifiers.encoder import (
-    add_lora, encode_pairs, fresh_model, length_sorted_batches, mean_pool, merge_lora, model_fingerprint,
+    add_lora,
+    encode_pairs,
+    fresh_model,
+    length_sorted_batches,
+    mean_pool,
+    merge_lora,
+    model_fingerprint,
     resolve_model,
 )
 from classifiers.speakers import candidate_sentences  # noqa: F401  (the selection lives there; callers import it here)
@@ -163,7 +169,8 @@ class StanceModel:
     def judge_texts(self, texts: list[str], languages: list[str | None] | None = None) -> list[ArticleVerdict]:
         """Judge many articles in one pass: all their candidate sentences go through the encoder together."""
         verdicts, candidates = self.select(texts, languages)
-        probs = self.probabilities([c.actor for c in candidates], [c.sentence for c in candidates]) if candidates else None
+        probs = self.probabilities([c.actor for c in candidates],
+                                   [c.sentence for c in candidates]) if candidates else None
         return conclude(verdicts, candidates, probs)
 
     def select(self, texts: list[str], languages: list[str | None] | None = None

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from vocab.states import DeliveryState
+
 
 class Base(DeclarativeBase):
     pass
@@ -15,13 +17,14 @@ class ArticleRow(Base):
     __tablename__ = "articles"
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)
     original_url: Mapped[str | None] = mapped_column(String(2048))  # as the feed or archive listed it
-    served_url: Mapped[str | None] = mapped_column(String(2048))  # where the page was served (after redirects): the link people get
+    # where the page was served (after redirects): the link people get
+    served_url: Mapped[str | None] = mapped_column(String(2048))
     title: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(256), default="")
     author: Mapped[str | None] = mapped_column(String(512))
     published: Mapped[date | None] = mapped_column(Date, index=True)
     language: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)  # one of vocab.states.ArticleStatus
     reason: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     simhash: Mapped[str | None] = mapped_column(String(16))
@@ -91,9 +94,9 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(64), primary_key=True)  # masked, stable name of the URL
-    # pending | sending | sent | failed (retried) | unknown (sent or not: not resent under at-most-once)
-    # | dead (given up: too many attempts or too old) | dropped (by hand) | skipped (historical)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    # one of vocab.states.DeliveryState (pending, sending, sent, failed, unknown, dead, dropped, skipped, muted,
+    # digest): the states and what each means are defined there; alerts/outbox.py draws how they move
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_try: Mapped[datetime | None] = mapped_column(DateTime)
@@ -133,7 +136,8 @@ class DigestRow(Base):
     __tablename__ = "digests"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[str] = mapped_column(String(16), default="sending")  # sending | sent | failed | unknown
+    # the digest's delivery, in vocab.states.DeliveryState's words: sending, sent, failed or unknown
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.SENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -4,7 +4,12 @@ from classifiers.sentences import split_sentences
 
 
 def test_aliases_across_names_capitals_leaders_and_korean():
-    assert actors_in("Washington and Tokyo welcomed the move, while Beijing and the Kremlin stayed silent.") == ["US", "JP", "CN", "RU"]
+    assert actors_in("Washington and Tokyo welcomed the move, while Beijing and the Kremlin stayed silent.") == [
+        "US",
+        "JP",
+        "CN",
+        "RU",
+    ]
     assert actors_in("Kim Jong-un inspected the site as the North fired two missiles.") == ["KP"]
     assert actors_in("정부는 북한과 일본, 러시아에 대한 입장을 밝혔다.") == ["KP", "JP", "RU"]
     assert actors_in("The northern provinces saw heavy rain and the U.S. dollar rose.") == ["US"]
@@ -14,7 +19,8 @@ def test_seoul_voice_when_seoul_acts_or_speaks():
     for s in [
         "The foreign ministry summoned the Japanese ambassador.",
         "President Lee Jae-myung told reporters he would visit Beijing.",
-        "SEOUL, April 19 (Yonhap) -- South Korea's top general and a visiting U.S. admiral agreed to strengthen deterrence.",
+        "SEOUL, April 19 (Yonhap) -- South Korea's top general and a visiting U.S. admiral agreed to strengthen "
+        "deterrence.",
         "Seoul and Washington agreed to expand their drills.",
         "At Camp David, Yoon, Biden and Kishida voiced concern over China's behaviour.",
         "First Vice Foreign Minister Kim Hong-kyun summoned Russian Ambassador Georgy Zinoviev on Friday.",
@@ -48,7 +54,8 @@ def test_attribution_against_the_corpus_speaker_labels():
 
 
 def test_sentences_respect_wire_abbreviations():
-    text = "The U.S. and S. Korea agreed on Jan. 5 to hold drills. Seoul said it would inform Pyongyang. 정부는 밝혔다. 다음 문장."
+    text = ("The U.S. and S. Korea agreed on Jan. 5 to hold drills. Seoul said it would inform Pyongyang. "
+            "정부는 밝혔다. 다음 문장.")
     assert split_sentences(text) == ["The U.S. and S. Korea agreed on Jan. 5 to hold drills.",
                                      "Seoul said it would inform Pyongyang.", "정부는 밝혔다.", "다음 문장."]
 

@@ -24,7 +24,11 @@ HEADLINE_3 = "Lee rejects Tokyo's textbook revision"
 def stored_alert_world(store):
     """Three judged articles on an http-only site; the third's only evidence is its own headline."""
     day = date.today()
-    arts = [("a1", HEADLINE_1, QUOTE_1, "Herald"), ("a2", HEADLINE_2, QUOTE_2, "Wire"), ("a3", HEADLINE_3, HEADLINE_3 + ".", "Times")]
+    arts = [
+        ("a1", HEADLINE_1, QUOTE_1, "Herald"),
+        ("a2", HEADLINE_2, QUOTE_2, "Wire"),
+        ("a3", HEADLINE_3, HEADLINE_3 + ".", "Times"),
+    ]
     evidence, keys = [], []
     with store.session() as s:
         for k, (slug, title, quote, outlet) in enumerate(arts):
@@ -49,7 +53,7 @@ def test_email_plain_text_puts_each_quote_on_its_line_then_outlet_date_and_link(
     assert report.sent and not report.failed
     [msg] = smtp.messages
     plain = msg.get_body(("plain",)).get_content()
-    lines = [l.strip() for l in plain.splitlines()]
+    lines = [ln.strip() for ln in plain.splitlines()]
     i = lines.index(f"\u201c{QUOTE_1}\u201d")  # the quote alone on its line ...
     assert lines[i + 1] == HEADLINE_1  # ... then its headline, outlet and date, and the link
     assert lines[i + 2] == f"Herald, {sh.evidence[0].published}"
@@ -57,7 +61,7 @@ def test_email_plain_text_puts_each_quote_on_its_line_then_outlet_date_and_link(
     assert lines[i + 4] == ""  # a blank line before the next quote: nothing runs together
     assert lines[i + 5] == f"\u201c{QUOTE_2}\u201d"
     # the quote that only repeats its headline is not quoted; its article is still listed
-    assert not any(l.startswith("\u201c") and HEADLINE_3 in l for l in lines)
+    assert not any(ln.startswith("\u201c") and HEADLINE_3 in ln for ln in lines)
     assert HEADLINE_3 in lines and "http://www.news.example/a3" in lines
     assert f"Report: {REPORT}" in lines
     html = msg.get_body(("html",)).get_content()
@@ -88,10 +92,16 @@ def test_alerts_command_shows_each_channels_error_and_next_retry(kstance_env, tm
     assert report.failed
     proc = run(["alerts"], tmp_path, env={"KSTANCE_HOME": str(kstance_env)})
     assert proc.returncode == 0, proc.stderr
-    [line] = [l for l in proc.stdout.splitlines() if "failed after 1 attempt" in l]
+    [line] = [ln for ln in proc.stdout.splitlines() if "failed after 1 attempt" in ln]
     key = parse_channels([dead])[0].key
-    assert line.strip().startswith(f"{key}: failed after 1 attempt: ") and "; next try 20" in line and line.endswith(" UTC")
+    assert (
+        line.strip().startswith(f"{key}: failed after 1 attempt: ")
+        and "; next try 20" in line
+        and line.endswith(" UTC")
+    )
     assert SECRET not in proc.stdout
     rec = json.loads(run(["alerts", "--format", "jsonl"], tmp_path, env={"KSTANCE_HOME": str(kstance_env)}).stdout)
     ch = rec["channels"][key]
-    assert rec["deliveries"] == {key: "failed"} and ch["attempts"] == 1 and ch["error"] and ch["next_try"].endswith(" UTC")
+    assert (
+        rec["deliveries"] == {key: "failed"} and ch["attempts"] == 1 and ch["error"] and ch["next_try"].endswith(" UTC")
+    )

@@ -8,7 +8,9 @@ import pytest
 from tests.test_alerts import SECRET, SLACK_URL, free_port, mail_url, slack, smtp  # noqa: F401 (fixtures)
 from tests.test_cli import one_line_error, run
 
-SLOW_MACHINE = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"}  # a shared 2-core machine starts Prefect slowly
+SLOW_MACHINE = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"
+}  # a shared 2-core machine starts Prefect slowly
 
 
 def kstance_in_process(monkeypatch, *args) -> int:
@@ -30,7 +32,7 @@ def test_test_message_goes_through_every_channel_and_each_result_is_reported(smt
     out, err = capsys.readouterr()
     assert code == 1, out + err  # one channel failed
     lines = out.splitlines()
-    assert [l.split()[0] for l in lines[:3]] == ["sent", "sent", "FAILED"], out
+    assert [ln.split()[0] for ln in lines[:3]] == ["sent", "sent", "FAILED"], out
     assert lines[0].split()[1].startswith("mailto:") and lines[1].split()[1].startswith("slack:")
     assert "FAILED" in lines[2] and len(lines[2].split(": ", 1)[1]) > 5  # the error itself, not just 'failed'
     assert SECRET not in out + err and "failed on 1 of 3 channels" in err
@@ -54,9 +56,13 @@ def test_test_message_without_channels_says_what_to_set(tmp_path):
 
 @pytest.mark.slow
 def test_demo_send_delivers_its_alert_and_says_where_its_store_and_report_are(smtp, tmp_path):  # noqa: F811
-    proc = run(["demo", "--send"], tmp_path, env={"KSTANCE_ALERT_URLS": mail_url(smtp.port), **SLOW_MACHINE}, timeout=900)
+    proc = run(
+        ["demo", "--send"], tmp_path, env={"KSTANCE_ALERT_URLS": mail_url(smtp.port), **SLOW_MACHINE}, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert any("Seoul's stance toward Japan" in m["Subject"] for m in smtp.messages), [m["Subject"] for m in smtp.messages]
+    assert any("Seoul's stance toward Japan" in m["Subject"] for m in smtp.messages), [
+        m["Subject"] for m in smtp.messages
+    ]
     home = tmp_path / ".kstance" / "demo"
     assert f"store:  sqlite:///{(home / 'kstance.db').resolve()}" in proc.stdout
     assert f"report: {(home / 'report' / 'index.html').resolve()}" in proc.stdout

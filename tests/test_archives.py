@@ -60,7 +60,9 @@ def test_warc_written_by_warcio_reads_back(tmp_path):
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
         w.write_record(w.create_warc_record(meta["url"], "response", payload=io.BytesIO(html), http_headers=headers))
         css = StatusAndHeaders("200 OK", [("Content-Type", "text/css")], protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record("https://example.com/s.css", "response", payload=io.BytesIO(b"a{}"), http_headers=css))
+        w.write_record(
+            w.create_warc_record("https://example.com/s.css", "response", payload=io.BytesIO(b"a{}"), http_headers=css)
+        )
     arts, problems = _articles(read_archive(p))
     assert len(arts) == 1 and arts[0].title == meta["title"] and not problems
 
@@ -76,7 +78,9 @@ def test_folder_with_an_unreadable_file(tmp_path):
     html, meta = fixture_page("017")
     (tmp_path / "017.html").write_bytes(html)
     (tmp_path / "017.meta.json").write_text(json.dumps(meta))
-    (tmp_path / "story.json").write_text(json.dumps({"url": "https://e.com/s", "text": TEXT, "published": "2024-02-01"}))
+    (tmp_path / "story.json").write_text(
+        json.dumps({"url": "https://e.com/s", "text": TEXT, "published": "2024-02-01"})
+    )
     (tmp_path / "broken.json").write_text("{not json")
     arts, problems = _articles(read_archive(tmp_path))
     assert sorted(a.url for a in arts) == ["https://e.com/s", "https://en.yna.co.kr/view/AEN20230419000952325"]
@@ -134,7 +138,9 @@ def test_a_folder_with_bad_sidecar_types_and_a_bom_goes_on(tmp_path):
     (tmp_path / "017.meta.json").write_text(json.dumps({**meta, "url": 12345}))
     (tmp_path / "018.html").write_bytes(html)
     (tmp_path / "018.meta.json").write_text(json.dumps({**meta, "url": "https://e.com/ok", "title": ["x"]}))
-    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"url": "https://e.com/bom", "text": TEXT}).encode())
+    (tmp_path / "bom.json").write_bytes(
+        b"\xef\xbb\xbf" + json.dumps({"url": "https://e.com/bom", "text": TEXT}).encode()
+    )
     (tmp_path / "nul.txt").write_text(TEXT.replace("Seoul", "Se\u0000oul"))
     arts, problems = _articles(read_archive(tmp_path))
     assert sorted(a.url for a in arts if a.url.startswith("https")) == ["https://e.com/bom"]

@@ -38,10 +38,16 @@ def dump(db_url: str) -> dict:
     store = repo.open_store(db_url)
     with store.session() as s:
         out = {
-            "articles": sorted((a.url, a.status, a.reason, a.duplicate_of, a.content_hash) for a in s.scalars(select(ArticleRow))),
-            "judgments": sorted((j.article_url, j.actor, j.stance, round(j.score, 5), round(j.confidence, 5))
-                                for j in s.scalars(select(JudgmentRow))),
-            "alerts": sorted((a.id, a.actor, a.from_stance, a.to_stance, str(a.detected_at)) for a in s.scalars(select(AlertRow))),
+            "articles": sorted(
+                (a.url, a.status, a.reason, a.duplicate_of, a.content_hash) for a in s.scalars(select(ArticleRow))
+            ),
+            "judgments": sorted(
+                (j.article_url, j.actor, j.stance, round(j.score, 5), round(j.confidence, 5))
+                for j in s.scalars(select(JudgmentRow))
+            ),
+            "alerts": sorted(
+                (a.id, a.actor, a.from_stance, a.to_stance, str(a.detected_at)) for a in s.scalars(select(AlertRow))
+            ),
             "deliveries": sorted((d.alert_id, d.channel, d.state) for d in s.scalars(select(DeliveryRow))),
         }
     store.close()

@@ -16,7 +16,7 @@ def run(args, cwd, env=None, timeout=300, temporary_api=False):
 def one_line_error(proc):
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("kstance: error: "), proc.stderr
     return lines[0]
 
@@ -25,7 +25,7 @@ def test_classify_jsonl_on_the_seed_articles_has_the_contract_shape(tmp_path):
     seeds = sorted((seeds_dir() / "articles").glob("*.txt"))
     proc = run(["classify", "--format", "jsonl", *map(str, seeds)], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(l) for l in proc.stdout.splitlines()]
+    rows = [json.loads(ln) for ln in proc.stdout.splitlines()]
     assert rows and {r["input"] for r in rows} == {str(p) for p in seeds}
     for r in rows:
         assert list(r) == ["input", "actor", "stance", "score", "confidence", "evidence"]

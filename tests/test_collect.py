@@ -4,7 +4,8 @@ from flows.demo import feed_xml, page_html
 
 ITEMS = [
     {"slug": "a", "title": "Seoul proposes talks", "published": "2026-07-21", "outlet": "T",
-     "text": "Unification Minister Chung Dong-young said Seoul was ready to meet North Korean officials at any time. " * 4},
+     "text": ("Unification Minister Chung Dong-young said Seoul was ready to meet North Korean officials "
+              "at any time. ") * 4},
     {"slug": "b", "title": "Seoul protests", "published": "2026-07-22", "outlet": "T",
      "text": "The foreign ministry summoned a Japanese diplomat to protest Tokyo's claim to Dokdo. " * 4},
 ]

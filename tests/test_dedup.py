@@ -26,7 +26,9 @@ def test_wire_copy_with_a_changed_dateline_and_byline_is_a_near_duplicate():
     d = Deduplicator()
     d.add(original.url, original.content_hash, simhash(original.text))
     lines = original.text.split("\n")
-    republished = "\n".join(["SEOUL (Yonhap) -- " + lines[0][20:]] + lines[1:] + ["Reporting by a partner desk; edited by K. Lee."])
+    republished = "\n".join(
+        ["SEOUL (Yonhap) -- " + lines[0][20:]] + lines[1:] + ["Reporting by a partner desk; edited by K. Lee."]
+    )
     assert d.duplicate_of(art("https://partner.example/news/1", republished)) == original.url
 
 
@@ -43,8 +45,18 @@ def test_a_rewritten_headline_does_not_hide_a_republished_story():
     from extractors.dedup import story_simhash
 
     body = "\n".join(BODY.split(". "))
-    a = Article("https://a.com/1", "Seoul lodges strong protest over Tokyo's claim", "Seoul lodges strong protest over Tokyo's claim\n" + body, None)
-    b = Article("https://b.com/2", "South Korea protests Japan's Dokdo claim", "South Korea protests Japan's Dokdo claim\n" + body, None)
+    a = Article(
+        "https://a.com/1",
+        "Seoul lodges strong protest over Tokyo's claim",
+        "Seoul lodges strong protest over Tokyo's claim\n" + body,
+        None,
+    )
+    b = Article(
+        "https://b.com/2",
+        "South Korea protests Japan's Dokdo claim",
+        "South Korea protests Japan's Dokdo claim\n" + body,
+        None,
+    )
     d = Deduplicator()
     d.add(a.url, a.content_hash, story_simhash(a))
     assert d.duplicate_of(b) == "https://a.com/1"

@@ -30,7 +30,11 @@ def test_served_cycles_follow_max_concurrent_requests(tmp_path):
     code = "from flows.monitor import monitor; print(monitor.task_runner._max_workers)"
     out = {}
     for value in ("7", None):
-        e = {**env, "KSTANCE_HOME": str(tmp_path / "home"), **({"KSTANCE_MAX_CONCURRENT_REQUESTS": value} if value else {})}
+        e = {
+            **env,
+            "KSTANCE_HOME": str(tmp_path / "home"),
+            **({"KSTANCE_MAX_CONCURRENT_REQUESTS": value} if value else {}),
+        }
         proc = subprocess.run([sys.executable, "-c", code], env=e, cwd=tmp_path, capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode == 0, proc.stderr

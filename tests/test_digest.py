@@ -22,7 +22,9 @@ def test_daily_digest_is_one_message_a_day_with_judgments_per_target_and_the_shi
             served = f"http://www.news.example/{slug}"
             repo.save_article(s, Article(f"https://news.example/{slug}", f"Headline {slug}", "text", today, "Herald",
                                          "en", original_url=served, served_url=served), origin="t")
-            repo.save_judgments(s, f"https://news.example/{slug}", [Judgment(actor, stance, score, 0.9, ("q",), 1)], "t")
+            repo.save_judgments(
+                s, f"https://news.example/{slug}", [Judgment(actor, stance, score, 0.9, ("q",), 1)], "t"
+            )
     channels = parse_channels([mail_url(smtp.port)])
     new, report = record_and_deliver(store, settings.delivery_policy(), channels, [make_shift(actor="JP")], backfill=False, today=today)
     assert len(new) == 1 and len(report.sent) == 1 and not report.failed

@@ -121,9 +121,13 @@ class Disk:
     def __init__(self, where: Path, size: str):
         self.path = where
         where.mkdir()
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True)
+        proc = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True
+        )
         if proc.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip() or 'not root'}): the disk-fault tests need it")
+            pytest.skip(
+                f"cannot mount a tmpfs here ({proc.stderr.strip() or 'not root'}): the disk-fault tests need it"
+            )
 
     def remount(self, options: str) -> None:
         subprocess.run(["mount", "-o", f"remount,{options}", str(self.path)], check=True)
@@ -237,11 +241,18 @@ def test_a_run_killed_while_sending_loses_no_alert_and_sends_none_twice(tmp_path
         channels = [c.key for c in parse_channels(urls)]
         db_url = f"sqlite:///{tmp_path / 'k.db'}"
         store = repo.open_store(db_url)
-        repo.record_shifts(store, [make_shift(title=f"Story {a}", actor=a) for a in ("JP", "CN", "KP")], historical=False,
-                           deliver=True, channels=channels)
+        repo.record_shifts(
+            store,
+            [make_shift(title=f"Story {a}", actor=a) for a in ("JP", "CN", "KP")],
+            historical=False,
+            deliver=True,
+            channels=channels,
+        )
         alerts_before = dump(db_url)["alerts"]
         proc = _deliver(db_url, urls)
-        assert wait_for(lambda: len(inbox.messages) == 3, timeout=60), proc.stderr.read() if proc.poll() is not None else ""
+        assert wait_for(lambda: len(inbox.messages) == 3, timeout=60), (
+            proc.stderr.read() if proc.poll() is not None else ""
+        )
         os.killpg(proc.pid, signal.SIGKILL)  # the third message is on the wire, unanswered
         proc.wait()
         with store.session() as s:

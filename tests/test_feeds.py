@@ -25,8 +25,10 @@ def test_garbage_is_reported_not_raised():
 
 
 def test_json_feed():
-    poll = parse_feed(b'{"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": '
-                      b'[{"id": "1", "url": "https://example.com/j", "title": "J", "date_published": "2024-01-02T00:00:00Z"}]}')
+    poll = parse_feed(
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": '
+        b'[{"id": "1", "url": "https://example.com/j", "title": "J", "date_published": "2024-01-02T00:00:00Z"}]}'
+    )
     assert [e.url for e in poll.entries] == ["https://example.com/j"]
 
 
@@ -66,7 +68,9 @@ def test_server_error_and_slow_server_mark_the_poll_failed(server):
 
 def test_gzip_and_non_utf8_feeds(server):
     korean = RSS.format(enc="euc-kr", title="북한 미사일 발사").encode("euc-kr")
-    server.routes["/gz"] = respond(gzip.compress(korean), ctype="application/rss+xml", headers={"Content-Encoding": "gzip"})
+    server.routes["/gz"] = respond(
+        gzip.compress(korean), ctype="application/rss+xml", headers={"Content-Encoding": "gzip"}
+    )
     poll = poll_feed(server.url("/gz"), allow_private=True)
     assert poll.error is None and poll.entries[0].title == "북한 미사일 발사"
 

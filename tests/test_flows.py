@@ -78,8 +78,9 @@ def test_monitor_cycle_then_rerun_then_backfill_agree(prefect_api, kstance_env, 
     assert all(a.historical for a, _ in repo.alerts(store))
 
 
-def test_secrets_never_reach_logs_output_or_artifacts_when_delivery_fails(prefect_api, kstance_env, tmp_path, monkeypatch,
-                                                                         caplog, capfd):
+def test_secrets_never_reach_logs_output_or_artifacts_when_delivery_fails(
+    prefect_api, kstance_env, tmp_path, monkeypatch, caplog, capfd
+):
     """A cycle that finds the demo's shift and fails to deliver it (SMTP and Slack both down): the password and the
     webhook token are nowhere in the logs, the terminal, the flow's result, the store's errors or the artifacts."""
     import logging
@@ -91,8 +92,11 @@ def test_secrets_never_reach_logs_output_or_artifacts_when_delivery_fails(prefec
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]  # nothing listens here
-    monkeypatch.setenv("KSTANCE_ALERT_URLS", f"mailto://desk:{secret_pw}@127.0.0.1:{dead_port}?from=k@example.com&to=d@example.com "
-                       f"json://desk:{secret_token}@127.0.0.1:{dead_port}/hook")
+    monkeypatch.setenv(
+        "KSTANCE_ALERT_URLS",
+        f"mailto://desk:{secret_pw}@127.0.0.1:{dead_port}?from=k@example.com&to=d@example.com "
+        f"json://desk:{secret_token}@127.0.0.1:{dead_port}/hook",
+    )
     caplog.set_level(logging.DEBUG)
     with DemoServer(demo_items()) as srv:
         monkeypatch.setenv("KSTANCE_FEEDS", str(_feeds_toml(tmp_path / "feeds.toml", f"{srv.base}/feed.xml")))
@@ -109,7 +113,9 @@ def test_secrets_never_reach_logs_output_or_artifacts_when_delivery_fails(prefec
     assert secret_pw not in haystack and secret_token not in haystack
 
 
-def test_hanging_resetting_and_garbage_feeds_fail_alone_and_the_cycle_finishes(prefect_api, kstance_env, tmp_path, monkeypatch):
+def test_hanging_resetting_and_garbage_feeds_fail_alone_and_the_cycle_finishes(
+    prefect_api, kstance_env, tmp_path, monkeypatch
+):
     import socket
     import time as _time
 

@@ -30,12 +30,14 @@ GOOD_TEXT = ("President Lee Jae-myung said Seoul would hold talks with Tokyo nex
 
 
 def page(title: str) -> str:
-    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{GOOD_TEXT}</p></article></body></html>"
+    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{GOOD_TEXT}</p>"
+            "</article></body></html>")
 
 
 def rss(links: list[tuple[str, str]]) -> str:
-    items = "".join(f"<item><title>{t}</title><link>{l}</link><pubDate>Tue, 21 Jul 2026 09:00:00 +0000</pubDate></item>"
-                    for t, l in links)
+    items = "".join(f"<item><title>{t}</title><link>{link}</link>"
+                    "<pubDate>Tue, 21 Jul 2026 09:00:00 +0000</pubDate></item>"
+                    for t, link in links)
     return f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>f</title>{items}</channel></rss>"
 
 
@@ -98,7 +100,9 @@ def test_classify_and_alerts_print_markup_escape_sequences_and_binary_inertly(tm
     store = repo.open_store(f"sqlite:///{home / 'kstance.db'}")
     day = date(2026, 7, 21)
     ev = (Evidence(sentence, f"Title {HOSTILE}", "https://news.example/a1", day),)
-    sh = Shift("JP", "cooperative", "confrontational", 0.6, -0.7, 1.3, 0.9, day, day, day, ("https://news.example/a1",), ev)
+    sh = Shift(
+        "JP", "cooperative", "confrontational", 0.6, -0.7, 1.3, 0.9, day, day, day, ("https://news.example/a1",), ev
+    )
     repo.record_shifts(store, [sh], historical=True, deliver=False, channels=[])
     repo.record_poll(store, "https://feed.example/rss", name="f", outlet="", language=None, ok=False,
                      error=f"malformed feed: {HOSTILE}", etag=None, last_modified=None, items=0, max_failures=5,
@@ -118,8 +122,9 @@ def test_classify_and_alerts_print_markup_escape_sequences_and_binary_inertly(tm
 def test_backfill_problem_lines_from_a_hostile_warc_are_inert(tmp_path):
     (tmp_path / "junk.warc").write_bytes(b"\x1b[2J\x1b]0;pwned\x07WARC/9\r\n" + os.urandom(4096))
     # an archive that is entirely unreadable ends with exit 1 and a line (issue 15); the lines stay inert
-    out = assert_inert(run_cli(["backfill", str(tmp_path / "junk.warc")], tmp_path, env={"KSTANCE_POLITENESS_DELAY_S": "0"}),
-                       code=1)
+    out = assert_inert(
+        run_cli(["backfill", str(tmp_path / "junk.warc")], tmp_path, env={"KSTANCE_POLITENESS_DELAY_S": "0"}), code=1
+    )
     assert "problem: junk.warc@0: corrupt WARC record" in out
     assert "kstance: error: nothing could be read from " in out
 
@@ -202,7 +207,8 @@ def test_a_200_mb_archive_line_is_a_problem_read_in_bounded_memory(tmp_path):
     peak, out = peak_rss_mb(f"""
         from extractors.archives import ArchiveProblem, read_archive
         for item in read_archive({str(path)!r}):
-            print("PROBLEM" if isinstance(item, ArchiveProblem) else "ARTICLE", getattr(item, "reason", None) or item.url)
+            print("PROBLEM" if isinstance(item, ArchiveProblem) else "ARTICLE",
+                  getattr(item, "reason", None) or item.url)
         with open("/proc/self/status") as fh:
             print("READ_PEAK_MB", next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) // 1024)
         from flows.backfill import estimate_items  # imports prefect: about 270 MB before any work

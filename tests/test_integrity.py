@@ -7,7 +7,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -221,8 +220,13 @@ def test_two_runs_from_two_homes_on_one_store_deliver_each_alert_once_per_channe
     repo.open_store(f"sqlite:///{db}").close()  # the schema exists: the race is for the writing, not the creating
     procs = []
     for home, url in (("home1", f"sqlite:///{db}"), ("home2", f"sqlite:///{tmp_path}/./k.db")):
-        procs.append(popen(["backfill", str(archive), "--deliver-alerts"], tmp_path,
-                           {"KSTANCE_DATABASE_URL": url, "KSTANCE_HOME": str(tmp_path / home), "KSTANCE_ALERT_URLS": urls}))
+        procs.append(
+            popen(
+                ["backfill", str(archive), "--deliver-alerts"],
+                tmp_path,
+                {"KSTANCE_DATABASE_URL": url, "KSTANCE_HOME": str(tmp_path / home), "KSTANCE_ALERT_URLS": urls},
+            )
+        )
     results = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
     assert any(code == 0 for code, _ in results), results
     for code, err in results:
@@ -416,7 +420,10 @@ def test_date_arithmetic_is_safe_at_the_edges_of_the_calendar():
 
     assert shift_days(date(1, 1, 1), -30) == date.min and shift_days(date(9999, 12, 31), 7) == date.max
     assert date_problem(date(9999, 12, 31), date(9999, 12, 30)) is None  # within two days of "today"
-    assert date_problem(date(2026, 12, 3), date(2026, 11, 30)) and date_problem(date(2026, 12, 2), date(2026, 11, 30)) is None
+    assert (
+        date_problem(date(2026, 12, 3), date(2026, 11, 30))
+        and date_problem(date(2026, 12, 2), date(2026, 11, 30)) is None
+    )
 
 
 def test_the_writer_lease_is_held_once_taken_over_when_expired_and_released(store):

@@ -11,11 +11,36 @@ from tests.conftest import run_kstance
 from tests.test_cli import one_line_error, run
 
 ROWS = [  # (day, slug, outlet, title, actor, stance, score, evidence)
-    ("2026-02-20", "a", "Herald", "Seoul and Tokyo agree on shuttle diplomacy", "JP", "cooperative", 0.7,
-     ("Seoul welcomed the agreement with Tokyo.",)),
-    ("2026-03-02", "b", "Wire", "=HYPERLINK(\"http://evil.example\",\"click\")", "JP", "confrontational", -0.6,
-     ("The foreign ministry protested Tokyo's claim, calling it \"unacceptable\".", "Seoul summoned the envoy.")),
-    ("2026-03-10", "c", "연합뉴스", "정부, 일본 교과서 왜곡에 항의", "JP", "confrontational", -0.8, ("정부는 강하게 항의했다.",)),
+    (
+        "2026-02-20",
+        "a",
+        "Herald",
+        "Seoul and Tokyo agree on shuttle diplomacy",
+        "JP",
+        "cooperative",
+        0.7,
+        ("Seoul welcomed the agreement with Tokyo.",),
+    ),
+    (
+        "2026-03-02",
+        "b",
+        "Wire",
+        '=HYPERLINK("http://evil.example","click")',
+        "JP",
+        "confrontational",
+        -0.6,
+        ('The foreign ministry protested Tokyo\'s claim, calling it "unacceptable".', "Seoul summoned the envoy."),
+    ),
+    (
+        "2026-03-10",
+        "c",
+        "연합뉴스",
+        "정부, 일본 교과서 왜곡에 항의",
+        "JP",
+        "confrontational",
+        -0.8,
+        ("정부는 강하게 항의했다.",),
+    ),
     ("2026-03-10", "c", "연합뉴스", "정부, 일본 교과서 왜곡에 항의", "CN", "neutral", 0.0, ("China was mentioned.",)),
     ("2026-04-01", "d", "Times", "Seoul and Washington extend drills", "US", "cooperative", 0.8, ("Allies.",)),
 ]
@@ -44,7 +69,7 @@ def test_jsonl_filters_by_actor_and_dates_and_gives_every_field(tmp_path):
     fill(tmp_path / ".kstance")
     proc = run(["judgments", "--actor", "jp", "--since", "2026-03-01", "--format", "jsonl"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(l) for l in proc.stdout.splitlines()]
+    rows = [json.loads(ln) for ln in proc.stdout.splitlines()]
     assert [(r["date"], r["actor"], r["stance"]) for r in rows] == [("2026-03-02", "JP", "confrontational"),
                                                                      ("2026-03-10", "JP", "confrontational")]
     r = rows[0]
@@ -52,7 +77,7 @@ def test_jsonl_filters_by_actor_and_dates_and_gives_every_field(tmp_path):
     assert r["url"] == "http://www.example.com/b" and r["key"] == "https://example.com/b" and r["outlet"] == "Wire"
     assert r["score"] == -0.6 and r["confidence"] == 0.85 and len(r["evidence"]) == 2
     until = run(["judgments", "--until", "2026-03-10", "--stance", "confrontational", "--format", "jsonl"], tmp_path)
-    assert [json.loads(l)["date"] for l in until.stdout.splitlines()] == ["2026-03-02", "2026-03-10"]
+    assert [json.loads(ln)["date"] for ln in until.stdout.splitlines()] == ["2026-03-02", "2026-03-10"]
 
 
 def test_csv_opens_as_a_spreadsheet_table(tmp_path):
@@ -67,7 +92,9 @@ def test_csv_opens_as_a_spreadsheet_table(tmp_path):
     b = table[2]
     assert b[0] == "2026-03-02" and b[3] == "http://www.example.com/b" and b[6] == "-0.60"
     assert b[2].startswith("'=HYPERLINK")  # a headline is never run as a formula
-    assert b[8] == "The foreign ministry protested Tokyo's claim, calling it \"unacceptable\".\nSeoul summoned the envoy."
+    assert (
+        b[8] == 'The foreign ministry protested Tokyo\'s claim, calling it "unacceptable".\nSeoul summoned the envoy.'
+    )
     assert table[3][1] == "연합뉴스" and table[3][2] == "정부, 일본 교과서 왜곡에 항의"
 
 

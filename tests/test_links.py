@@ -54,7 +54,9 @@ def stored_shift(store, server) -> tuple[Shift, str, str]:
                                      served_url=served), origin="t")
         repo.save_judgments(s, key, [Judgment("JP", "confrontational", -0.7, 0.9, (ITEM["text"][:95],), 1)], "t")
     ev = (Evidence(ITEM["text"][:95], ITEM["title"], key, day),)
-    sh = Shift("JP", "cooperative", "confrontational", 0.6, -0.7, 1.3, 0.9, day, day - timedelta(days=2), day, (key,), ev)
+    sh = Shift(
+        "JP", "cooperative", "confrontational", 0.6, -0.7, 1.3, 0.9, day, day - timedelta(days=2), day, (key,), ev
+    )
     return sh, served, key
 
 
@@ -83,10 +85,10 @@ def test_alert_email_jsonl_and_report_link_the_served_url(smtp, server, tmp_path
 
 
 def test_migration_fills_the_served_url_of_older_articles(tmp_path):
-    from alembic import command
-    from alembic.config import Config
     from pathlib import Path
 
+    from alembic import command
+    from alembic.config import Config
     from sqlalchemy import create_engine, text
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
@@ -96,8 +98,12 @@ def test_migration_fills_the_served_url_of_older_articles(tmp_path):
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-        conn.execute(text("INSERT INTO articles (url, original_url, title, source, status, content_hash, text, first_seen) "
-                          "VALUES ('https://x.example/a', 'http://www.x.example/a', 't', 's', 'ok', 'h', '', '2026-01-01')"))
+        conn.execute(
+            text(
+                "INSERT INTO articles (url, original_url, title, source, status, content_hash, text, first_seen) "
+                "VALUES ('https://x.example/a', 'http://www.x.example/a', 't', 's', 'ok', 'h', '', '2026-01-01')"
+            )
+        )
     engine.dispose()
     store = repo.open_store(url)
     assert repo.article_links(store, ["https://x.example/a"])["https://x.example/a"].link == "http://www.x.example/a"

@@ -40,20 +40,32 @@ def write_tiny_source(path: Path, seed: int = 0, H: int = 32, layers: int = 1, h
         "emb.type": (0, rng.normal(size=(2, H))), "emb.ln.w": (0, 1 + 0.1 * rng.normal(size=H)),
         "emb.ln.b": (0, 0.1 * rng.normal(size=H)),
     }
-    for l in range(layers):
-        for short, shape in (("q", (H, H)), ("k", (H, H)), ("v", (H, H)), ("ao", (H, H)), ("fi", (ff, H)), ("fo", (H, ff))):
-            tensors[f"l{l}.{short}.w"] = (1, 0.2 * rng.normal(size=shape))
-            tensors[f"l{l}.{short}.b"] = (0, 0.1 * rng.normal(size=shape[0]))
+    for layer in range(layers):
+        for short, shape in (
+            ("q", (H, H)),
+            ("k", (H, H)),
+            ("v", (H, H)),
+            ("ao", (H, H)),
+            ("fi", (ff, H)),
+            ("fo", (H, ff)),
+        ):
+            tensors[f"l{layer}.{short}.w"] = (1, 0.2 * rng.normal(size=shape))
+            tensors[f"l{layer}.{short}.b"] = (0, 0.1 * rng.normal(size=shape[0]))
         for ln in ("aln", "oln"):
-            tensors[f"l{l}.{ln}.w"] = (0, 1 + 0.1 * rng.normal(size=H))
-            tensors[f"l{l}.{ln}.b"] = (0, 0.1 * rng.normal(size=H))
+            tensors[f"l{layer}.{ln}.w"] = (0, 1 + 0.1 * rng.normal(size=H))
+            tensors[f"l{layer}.{ln}.b"] = (0, 0.1 * rng.normal(size=H))
     blobs = {n: quantize_q4_0(v) if dt == 1 else v.astype("<f4").tobytes() for n, (dt, v) in tensors.items()}
 
     head = struct.pack("<4sI7ifi", b"E5S1", 1, H, layers, heads, ff, vocab, positions, 2, 1e-12, 32)
     pieces = [p.encode() for p in TINY_PIECES]
     offsets = np.cumsum([0] + [len(p) for p in pieces]).astype("<u4")
     scores = np.array([0, 0, 0, 0, -3, -2, -4, -4, -1.5, -2.5, -3, 0], dtype="<f4")
-    tok = struct.pack("<5iQ", len(pieces), 0, 2, 1, 3, offsets[-1]) + offsets.tobytes() + scores.tobytes() + b"".join(pieces)
+    tok = (
+        struct.pack("<5iQ", len(pieces), 0, 2, 1, 3, offsets[-1])
+        + offsets.tobytes()
+        + scores.tobytes()
+        + b"".join(pieces)
+    )
     norm_entries = [(0x01, ()), (0x09, (0x20,)), (0x2581, (0x20,)), (0xFF41, (0x61,))]
     norm = b"".join(struct.pack("<IB", cp, len(o)) + struct.pack(f"<{len(o)}I", *o) for cp, o in norm_entries)
     tok += struct.pack("<iI", len(norm_entries), len(norm)) + norm
@@ -62,7 +74,11 @@ def write_tiny_source(path: Path, seed: int = 0, H: int = 32, layers: int = 1, h
     directory, data = struct.pack("<i", len(blobs)), b""
     for name, blob in blobs.items():
         dt, values = tensors[name]
-        directory += struct.pack("<H", len(name)) + name.encode() + struct.pack("<BIQQ", dt, values.size, offset + len(data), len(blob))
+        directory += (
+            struct.pack("<H", len(name))
+            + name.encode()
+            + struct.pack("<BIQQ", dt, values.size, offset + len(data), len(blob))
+        )
         data += blob
     path.write_bytes(head + tok + directory + data)
     return {n: ml._tensor(ml.read_source(path), n, v.shape) for n, (_, v) in tensors.items()}

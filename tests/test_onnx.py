@@ -12,7 +12,9 @@ pytest.importorskip("onnxruntime")
 # Known failure, left visible: the int8 export keeps MiniLM's three sensitive FFN projections in fp32
 # (onnx_backend.FP32_NODES); for multilingual-e5-small, the shipped encoder since 2026-11-29, those are not yet
 # chosen, and the agreement bars below failed on the first run. KSTANCE_BACKEND=onnx is opt-in; torch is the default.
-E5_INT8 = pytest.mark.xfail(reason="int8 agreement not yet established for multilingual-e5-small (issue 13)", strict=False)
+E5_INT8 = pytest.mark.xfail(
+    reason="int8 agreement not yet established for multilingual-e5-small (issue 13)", strict=False
+)
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,36 @@ JP = ("SEOUL, July 14 -- South Korea lodged a strong protest with Japan on Tuesd
 def articles():
     return [
         Article("https://n.example/jp", "Seoul protests Tokyo's claim", JP, date(2026, 7, 14), "Wire", "en"),
-        Article("https://copy.example/jp", "South Korea protests", JP + " Reporting by K.", date(2026, 7, 14), "Other", "en"),
-        Article("https://n.example/kospi", "Seoul shares rise",
-                "Seoul shares closed higher on chip earnings. The benchmark index rose 1.2 percent as foreign "
-                "investors bought tech stocks for a third straight session, while the won firmed.", date(2026, 7, 15), "Wire", "en"),
-        Article("https://n.example/ko", "정부, 일본 독도 주장에 항의", "정부는 일본 정부의 독도 영유권 주장에 강력히 항의했다. " * 5,
-                date(2026, 7, 14), "연합", "ko"),
-        Article("https://n.example/empty", "x", "", None, "Wire", None, status=UNEXTRACTABLE, reason="no article text found (0 characters)"),
+        Article(
+            "https://copy.example/jp", "South Korea protests", JP + " Reporting by K.", date(2026, 7, 14), "Other", "en"
+        ),
+        Article(
+            "https://n.example/kospi",
+            "Seoul shares rise",
+            "Seoul shares closed higher on chip earnings. The benchmark index rose 1.2 percent as foreign "
+            "investors bought tech stocks for a third straight session, while the won firmed.",
+            date(2026, 7, 15),
+            "Wire",
+            "en",
+        ),
+        Article(
+            "https://n.example/ko",
+            "정부, 일본 독도 주장에 항의",
+            "정부는 일본 정부의 독도 영유권 주장에 강력히 항의했다. " * 5,
+            date(2026, 7, 14),
+            "연합",
+            "ko",
+        ),
+        Article(
+            "https://n.example/empty",
+            "x",
+            "",
+            None,
+            "Wire",
+            None,
+            status=UNEXTRACTABLE,
+            reason="no article text found (0 characters)",
+        ),
     ]
 
 
@@ -47,10 +70,16 @@ def test_batch_is_screened_judged_and_stored_with_reasons(store, model):
 def test_rerun_changes_nothing(store, model):
     process_articles(store, model, articles(), origin="test", dedup=load_deduplicator(store))
     with store.session() as s:
-        before = (s.scalar(select(func.count()).select_from(ArticleRow)), s.scalar(select(func.count()).select_from(JudgmentRow)))
+        before = (
+            s.scalar(select(func.count()).select_from(ArticleRow)),
+            s.scalar(select(func.count()).select_from(JudgmentRow)),
+        )
     again = process_articles(store, model, articles(), origin="test", dedup=load_deduplicator(store))
     with store.session() as s:
-        after = (s.scalar(select(func.count()).select_from(ArticleRow)), s.scalar(select(func.count()).select_from(JudgmentRow)))
+        after = (
+            s.scalar(select(func.count()).select_from(ArticleRow)),
+            s.scalar(select(func.count()).select_from(JudgmentRow)),
+        )
     assert again.duplicates == 5 and again.judged == 0 and before == after
 
 

@@ -51,7 +51,11 @@ def test_feed_parser_never_raises_on_random_bytes(data):
 
 
 @FAST
-@given(st.text(max_size=300), st.integers(min_value=1, max_value=3000), st.sampled_from(["utf-8", "euc-kr", "latin-1", "utf-16"]))
+@given(
+    st.text(max_size=300),
+    st.integers(min_value=1, max_value=3000),
+    st.sampled_from(["utf-8", "euc-kr", "latin-1", "utf-16"]),
+)
 def test_feed_with_odd_encodings_and_huge_attributes(title, attr_len, enc):
     doc = (f'<?xml version="1.0" encoding="{enc}"?><rss version="2.0"><channel><title x="{"a" * attr_len}">t</title>'
            f"<item><title>{title.replace('<', '').replace('&', '')}</title><link>https://e.com/1</link></item>"
@@ -76,11 +80,19 @@ def test_extraction_never_raises_and_says_why_when_empty(html, junk):
 
 
 @FAST
-@given(st.lists(st.one_of(
-    st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
-    st.builds(lambda u, t: json.dumps({"url": u, "text": t}), st.text(max_size=40), st.text(max_size=200)),
-    st.builds(lambda d: json.dumps(d), st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=10), max_size=4)),
-), max_size=20))
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+            st.builds(lambda u, t: json.dumps({"url": u, "text": t}), st.text(max_size=40), st.text(max_size=200)),
+            st.builds(
+                lambda d: json.dumps(d),
+                st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=10), max_size=4),
+            ),
+        ),
+        max_size=20,
+    )
+)
 def test_jsonl_reader_yields_articles_or_numbered_problems(tmp_path_factory, lines):
     p = tmp_path_factory.mktemp("j") / "a.jsonl"
     p.write_text("\n".join(line.replace("\n", " ") for line in lines), encoding="utf-8", errors="replace")
@@ -102,7 +114,9 @@ def test_warc_reader_reports_truncated_or_garbage_records(data, compressed):
     buf = io.BytesIO()
     w = WARCWriter(buf, gzip=compressed)
     headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-    w.write_record(w.create_warc_record("https://e.com/a", "response", payload=io.BytesIO(b"<p>x</p>" * 50), http_headers=headers))
+    w.write_record(
+        w.create_warc_record("https://e.com/a", "response", payload=io.BytesIO(b"<p>x</p>" * 50), http_headers=headers)
+    )
     blob = buf.getvalue()
     cut = blob[: len(blob) // 2] + data  # a record cut in half, then garbage
     with tempfile.TemporaryDirectory() as d:

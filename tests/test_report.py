@@ -27,7 +27,9 @@ def fill(store):
         for i in range(30):
             day = start + timedelta(days=i)
             url = f"https://news.example/{i}"
-            repo.save_article(s, Article(url, f"<b>Story</b> {i}", "text", day, "Wire" if i % 2 else "Herald", "en"), origin="t")
+            repo.save_article(
+                s, Article(url, f"<b>Story</b> {i}", "text", day, "Wire" if i % 2 else "Herald", "en"), origin="t"
+            )
             score = 0.8 if i < 20 else -0.8
             stance = "cooperative" if score > 0 else "confrontational"
             js = [Judgment("JP", stance, score, 0.9, (f"Seoul said <script>x</script> sentence {i}.",), 1)]
@@ -84,7 +86,8 @@ const out = {scrollWidth: document.documentElement.scrollWidth, clientWidth: doc
              charts: {}, shifts: []};
 for (const sec of document.querySelectorAll('section.actor')) {
   const actor = sec.id.slice(6), svg = sec.querySelector('svg');
-  const ticks = [...svg.querySelectorAll(`g[id^="${actor}-xtick_"] text`)].map(t => [t.textContent, Math.round(box(t)[0])]);
+  const ticks = [...svg.querySelectorAll(`g[id^="${actor}-xtick_"] text`)]
+    .map(t => [t.textContent, Math.round(box(t)[0])]);
   const ref = svg.querySelector(`[id="k-reference-${actor}"]`), empty = svg.querySelector(`[id="k-empty-${actor}"]`);
   out.charts[actor] = {svg: box(svg), axes: box(svg.querySelector(`g[id="${actor}-patch_2"]`)), ticks,
                        reference: ref && box(ref), empty: empty && box(empty)};
@@ -112,8 +115,12 @@ def test_timelines_share_one_time_axis_mark_each_shift_and_fit_1280_px(tmp_path)
     store = repo.open_store(f"sqlite:///{tmp_path / 'k.db'}")
     shifts = fill(store)
     with store.session() as s:  # one lonely Russia article a year earlier: its chart must not get its own range
-        repo.save_article(s, Article("https://news.example/ru", "Russia", "text", date(2025, 6, 1), "Wire", "en"), origin="t")
-        repo.save_judgments(s, "https://news.example/ru", [Judgment("RU", "neutral", 0.0, 0.7, ("Seoul said.",), 1)], "t")
+        repo.save_article(
+            s, Article("https://news.example/ru", "Russia", "text", date(2025, 6, 1), "Wire", "en"), origin="t"
+        )
+        repo.save_judgments(
+            s, "https://news.example/ru", [Judgment("RU", "neutral", 0.0, 0.7, ("Seoul said.",), 1)], "t"
+        )
     m = measure(write_report(store, tmp_path / "report", REFERENCE), tmp_path)
     assert m["scrollWidth"] <= m["clientWidth"], "the page scrolls sideways at 1280 px"
     charts = m["charts"]
@@ -159,8 +166,12 @@ def test_windows_end_on_the_report_date_and_times_have_a_zone(tmp_path):
 def test_one_article_is_one_judged_article(tmp_path):
     store = repo.open_store(f"sqlite:///{tmp_path / 'k.db'}")
     with store.session() as s:
-        repo.save_article(s, Article("https://news.example/1", "One", "text", date(2026, 6, 1), "Wire", "en"), origin="t")
-        repo.save_judgments(s, "https://news.example/1", [Judgment("KP", "neutral", 0.0, 0.7, ("Seoul said.",), 1)], "t")
+        repo.save_article(
+            s, Article("https://news.example/1", "One", "text", date(2026, 6, 1), "Wire", "en"), origin="t"
+        )
+        repo.save_judgments(
+            s, "https://news.example/1", [Judgment("KP", "neutral", 0.0, 0.7, ("Seoul said.",), 1)], "t"
+        )
     text = write_report(store, tmp_path / "r", REFERENCE).read_text()
     assert "1 judged article." in text and "1 judged articles" not in text
 
@@ -169,7 +180,7 @@ def test_weekly_means_sit_mid_week_and_break_across_an_empty_week():
     from datetime import datetime
 
     from classifiers.shifts import Observation
-    from reports.html import weekly_means
+    from reports.timeline import weekly_means
 
     obs = [Observation("a", date(2026, 1, 5), 0.5, 0.9, "cooperative"),  # Monday of week 2
            Observation("b", date(2026, 1, 13), 0.1, 0.9, "neutral"),  # week 3
@@ -180,7 +191,7 @@ def test_weekly_means_sit_mid_week_and_break_across_an_empty_week():
 
 
 def test_weekly_means_are_not_joined_across_long_gaps():
-    from reports.html import _runs
+    from reports.timeline import weekly_runs as _runs
 
     weeks = [(date(2026, 1, 5), 0, 0, 0), (date(2026, 1, 12), 0, 0, 0), (date(2026, 5, 4), 0, 0, 0)]
     assert [len(r) for r in _runs(weeks)] == [2, 1]

@@ -32,10 +32,10 @@ def _env(tmp_path, feeds: str, **more) -> dict:
 
 
 def _last_error(proc) -> str:
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert "Traceback" not in proc.stderr + proc.stdout
     assert lines and lines[-1].startswith("kstance: error: "), proc.stderr
-    assert sum(l.startswith("kstance: error: ") for l in lines) == 1
+    assert sum(ln.startswith("kstance: error: ") for ln in lines) == 1
     return lines[-1]
 
 

@@ -1,7 +1,9 @@
 """The daily schedule really runs: `kstance serve` (with its own local `prefect server start` on 127.0.0.1) on an
 every-minute cron, against a loopback feed. Prefect's scheduler must create a flow run, the runner must execute
 it to COMPLETED, and the store must hold the feed's articles; the Prefect CLI the README points to must work
-against that server. One server and one run: about 1.5 to 3 minutes on 2 idle cores, mostly the minute boundary and start-ups."""
+against that server. One server and one run: about 1.5 to 3 minutes on 2 idle cores, mostly the minute boundary and
+start-ups."""
+
 import os
 import signal
 import subprocess
@@ -46,10 +48,10 @@ def test_serve_runs_the_monitor_on_its_schedule_and_the_prefect_cli_works(tmp_pa
         threading.Thread(target=lambda: lines.extend(iter(serve.stdout.readline, "")), daemon=True).start()
         try:
             deadline = time.monotonic() + 330  # the server's start-up: 10 to 60 s, more on a loaded machine
-            while not any("serving monitor on" in l for l in lines):
+            while not any("serving monitor on" in ln for ln in lines):
                 assert serve.poll() is None and time.monotonic() < deadline, "".join(lines)
                 time.sleep(0.5)
-            url = next(l for l in lines if "Prefect server at " in l).split("Prefect server at ", 1)[1].split()[0]
+            url = next(ln for ln in lines if "Prefect server at " in ln).split("Prefect server at ", 1)[1].split()[0]
             api = f"{url}/api"
 
             # the scheduler creates runs for the coming minutes; the runner starts the first one on time ...

@@ -7,11 +7,22 @@ from datetime import date, timedelta
 import pytest
 
 from classifiers.confusion import (
-    NO_JUDGMENT, STANCES, confusion_from_corpus, default_profile, load_profile, write_profile,
+    NO_JUDGMENT,
+    STANCES,
+    confusion_from_corpus,
+    default_profile,
+    load_profile,
+    write_profile,
 )
 from classifiers.corpus import seeds_dir
 from classifiers.shifts import (
-    DetectorConfig, LikelihoodModel, Observation, detect, rate_estimate, simulate_run_length, synthetic_series,
+    DetectorConfig,
+    LikelihoodModel,
+    Observation,
+    detect,
+    rate_estimate,
+    simulate_run_length,
+    synthetic_series,
     threshold_for,
 )
 

@@ -98,8 +98,11 @@ def test_korean_names_with_particles_and_compounds():
 
 def test_korean_sentences_keep_quotes_and_drop_nothing():
     text = "외교부는 “깊은 유감이다. 즉각 철회하라”고 밝혔다. 정부는 “독도는 우리 땅이다.” 다음 문장입니다."
-    assert split_sentences(text) == ["외교부는 “깊은 유감이다. 즉각 철회하라”고 밝혔다.", "정부는 “독도는 우리 땅이다.”",
-                                     "다음 문장입니다."]
+    assert split_sentences(text) == [
+        "외교부는 “깊은 유감이다. 즉각 철회하라”고 밝혔다.",
+        "정부는 “독도는 우리 땅이다.”",
+        "다음 문장입니다.",
+    ]
 
 
 def test_language_of():

@@ -1,10 +1,7 @@
 """Feed state in the store: back-off after failures, disabled after N in a row with the reason, reset on success."""
 from datetime import timedelta
 
-
 from store import repository as repo
-
-
 
 
 def poll(store, ok, error=None):

@@ -83,7 +83,8 @@ def test_idn_hosts_fold_to_their_ascii_form():
         == "https://xn--vg1b002akocy6v.kr/a"
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 _hosts = st.one_of(

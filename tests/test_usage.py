@@ -14,7 +14,7 @@ def run(args, cwd, env=None, timeout=120):
 def usage_error(proc) -> str:
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("kstance: error: "), proc.stderr
     return lines[0]
 
