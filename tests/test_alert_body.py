@@ -7,8 +7,8 @@ from alerts.deliver import parse_channels
 from classifiers.shifts import Evidence, Shift
 from classifiers.stance import Judgment
 from extractors.article import Article
-from pipeline.alerting import record_and_deliver
 from flows.settings import load_settings
+from pipeline.alerting import record_and_deliver
 from store import repository as repo
 from tests.test_alerts import SECRET, SLACK_URL, free_port, mail_url, slack, smtp  # noqa: F401 (fixtures)
 from tests.test_cli import run

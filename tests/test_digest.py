@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from alerts.deliver import parse_channels
 from classifiers.stance import Judgment
 from extractors.article import Article
-from pipeline.alerting import record_and_deliver
 from flows.settings import load_settings
+from pipeline.alerting import record_and_deliver
 from store import repository as repo
 from tests.test_alerts import mail_url, make_shift, smtp  # noqa: F401 (fixture)
 
@@ -26,7 +26,8 @@ def test_daily_digest_is_one_message_a_day_with_judgments_per_target_and_the_shi
                 s, f"https://news.example/{slug}", [Judgment(actor, stance, score, 0.9, ("q",), 1)], "t"
             )
     channels = parse_channels([mail_url(smtp.port)])
-    new, report = record_and_deliver(store, settings.delivery_policy(), channels, [make_shift(actor="JP")], backfill=False, today=today)
+    policy = settings.delivery_policy()
+    new, report = record_and_deliver(store, policy, channels, [make_shift(actor="JP")], backfill=False, today=today)
     assert len(new) == 1 and len(report.sent) == 1 and not report.failed
     [msg] = smtp.messages
     assert msg["Subject"] == f"kstance digest {today}: shift: Japan cooperative -> confrontational"
@@ -38,9 +39,9 @@ def test_daily_digest_is_one_message_a_day_with_judgments_per_target_and_the_shi
     assert delivery.state == "digest"  # not sent on its own
 
     # the same day again, with a new shift: no second message
-    _, report = record_and_deliver(store, settings.delivery_policy(), channels, [make_shift(actor="CN", title="China")], backfill=False,
+    _, report = record_and_deliver(store, policy, channels, [make_shift(actor="CN", title="China")], backfill=False,
                                    today=today)
     assert report.sent == [] and len(smtp.messages) == 1
     # the next day: the next digest
-    _, report = record_and_deliver(store, settings.delivery_policy(), channels, [], backfill=False, today=today + timedelta(days=1))
+    _, report = record_and_deliver(store, policy, channels, [], backfill=False, today=today + timedelta(days=1))
     assert len(report.sent) == 1 and len(smtp.messages) == 2

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 from alerts.deliver import parse_channels
 from alerts.outbox import deliver_due
-from pipeline.alerting import record_and_deliver
 from flows.settings import load_settings
+from pipeline.alerting import record_and_deliver
 from store import repository as repo
 from tests.test_alerts import free_port, mail_url, make_shift, smtp  # noqa: F401 (fixture)
 from tests.test_cli import one_line_error, run
@@ -22,18 +22,19 @@ def test_a_muted_targets_alert_is_recorded_marked_and_not_sent_until_unmuted(smt
     settings = load_settings()
     store = settings.open_store()
     channels = parse_channels([mail_url(smtp.port)])
-    new, report = record_and_deliver(store, settings.delivery_policy(), channels, [make_shift(actor="JP")], backfill=False)
+    policy = settings.delivery_policy()
+    new, report = record_and_deliver(store, policy, channels, [make_shift(actor="JP")], backfill=False)
     assert len(new) == 1 and not report.sent and smtp.messages == []
     rec = json.loads(cli(["alerts", "--format", "jsonl"], kstance_env).stdout)
     assert rec["muted"] is True and set(rec["deliveries"].values()) == {"muted"}
     assert "muted: recorded while its target was muted" in cli(["alerts"], kstance_env).stdout
     # another target is not muted
-    _, report = record_and_deliver(store, settings.delivery_policy(), channels, [make_shift(actor="CN", title="China")], backfill=False)
+    _, report = record_and_deliver(store, policy, channels, [make_shift(actor="CN", title="China")], backfill=False)
     assert len(report.sent) == 1 and len(smtp.messages) == 1
 
     assert "JP unmuted" in cli(["unmute", "JP"], kstance_env).stdout
     later = make_shift(actor="JP", title="Later", day=date.today() + timedelta(days=1))
-    _, report = record_and_deliver(store, settings.delivery_policy(), channels, [later], backfill=False)
+    _, report = record_and_deliver(store, policy, channels, [later], backfill=False)
     assert len(report.sent) == 1 and len(smtp.messages) == 2  # the muted alert stays unsent
 
 

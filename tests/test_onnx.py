@@ -55,8 +55,8 @@ def test_dev_macro_f1_within_a_hundredth(model, onnx_model):
 
 
 def test_backend_is_selectable_by_setting(kstance_env, monkeypatch):
-    from pipeline.model import get_model
     from flows.settings import load_settings
+    from pipeline.model import get_model
 
     monkeypatch.setenv("KSTANCE_BACKEND", "onnx")
     m = get_model(load_settings().classifier_spec())
