@@ -23,10 +23,10 @@ from classifiers.corpus import (
     training_examples,
 )
 from classifiers.encoder import (
-    _layers,
     add_lora,
     bundled_model_dir,
     encode_pairs,
+    encoder_layers,
     fresh_model,
     length_sorted_batches,
     lora_state,
@@ -221,7 +221,7 @@ def with_speaker_filter(probs: np.ndarray, examples: list[Example]) -> np.ndarra
 
 
 def first_adapted(encoder: nn.Module, cfg: TrainConfig) -> int:
-    n_layers = len(_layers(encoder))
+    n_layers = len(encoder_layers(encoder))
     return max(0, n_layers - cfg.adapt_layers) if cfg.adapt_layers else 0
 
 
