@@ -3,7 +3,7 @@ measured error profile (seeds/model/confusion.json: per-article confusion and co
 
 Each article's true label is drawn from the regime's label mix measured on the corpus's regimes
 (seeds/model/confusion.json `regime_labels`), and its judged stance and confidence are a measured outcome for that
-label (classifiers.shifts.synthetic_series). At 0.1, 1, 5 and 20 judged articles per target per day:
+label (classifiers.shift_simulation.synthetic_series). At 0.1, 1, 5 and 20 judged articles per target per day:
 
 - stable streams (each of the three stances, the seed reference equal to it): false alarms per target-year;
 - a step change after a warm-up (full flips cooperative <-> confrontational, and moves to and from neutral):
@@ -22,7 +22,8 @@ from datetime import date, timedelta
 
 from benchmarks.common import machine
 from classifiers.confusion import STANCES, load_profile
-from classifiers.shifts import DetectorConfig, detect, synthetic_series
+from classifiers.shift_simulation import synthetic_series
+from classifiers.shifts import DetectorConfig, detect
 
 RATES = (0.1, 1.0, 5.0, 20.0)
 SCORE = {"cooperative": 0.7, "neutral": 0.0, "confrontational": -0.7}

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from benchmarks.common import SHARED, peak_rss_mb, report
 from classifiers.articles import read_articles, score, score_per_target
-from classifiers.calibration import TrainConfig, article_cross_validation
 from classifiers.corpus import seeds_dir, training_examples
+from classifiers.corpus_cv import article_cross_validation
 from classifiers.stance import StanceModel
+from classifiers.training import TrainConfig
 
 
 def corpus_path() -> Path:

@@ -133,7 +133,7 @@ _VERBS = (r"said|says|told|tells|warned|warns|added|noted|stressed|emphasi[sz]ed
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 _QUOTE_SPEAKER = re.compile(rf"(?:,|[”\"])\s*(?P<agent>[^,”\"“]{{2,90}}?)\s+(?:{_VERBS})\b")
 _SAID_AFTER = re.compile(r"[”\"’],?\s*(?:said|says|according to)\s+(?P<agent>[^,.;]{2,90})")
-_FOREIGN = re.compile(
+FOREIGN = re.compile(
     r"Chin(?:a|ese)|Beijing|Japan(?:ese)?|Tokyo|North Korea|N\.\s?Korea|Pyongyang|the North\b|Kim Jong[ -]?un|Kim Yo[ "
     r"-]?jong|KCNA|Rodong|"
     r"U\.S\.|\bUS\b|United States|America|Washington|White House|Pentagon|State Department|Russia|Moscow|Kremlin|"
@@ -151,7 +151,7 @@ _NOT_AGENT = re.compile(r"(?:Seoul|South Korea)(?:'s|’s|n)?\s+(?:exports?|impo
                         r"market|companies|firms|tourists|fans|population|GDP|growth|inflation|weather)\b")
 
 
-def _strip_lead(sentence: str) -> str:
+def strip_lead(sentence: str) -> str:
     s = sentence.strip().lstrip("\"“‘'(")
     s = _DATELINE.sub("", s, count=1)
     return _LEAD.sub("", s, count=1)
@@ -160,7 +160,7 @@ def _strip_lead(sentence: str) -> str:
 def agents(sentence: str) -> list[str]:
     """The phrases that act or speak in a sentence: the main clause's subject, and a quote's speaker."""
     out = []
-    body = _strip_lead(sentence)
+    body = strip_lead(sentence)
     m = _VERB.search(body)
     if m and m.start() <= 140:
         out.append(body[: m.start()])
@@ -177,7 +177,7 @@ def _seoul_agent(agent: str) -> bool:
     seoul = _SEOUL.search(agent)
     if not seoul or seoul.start() > 30 or _NOT_AGENT.search(agent) or _AFTER_PREPOSITION.search(agent[: seoul.start()]):
         return False  # Seoul's side must head the phrase, not sit in a modifier ("drills off South Korea's coast")
-    foreign = _FOREIGN.search(agent)
+    foreign = FOREIGN.search(agent)
     return foreign is None or seoul.start() < foreign.start()
 
 
@@ -190,6 +190,6 @@ def has_seoul_voice(sentence: str) -> bool:
     if found and any(_seoul_agent(a) for a in found):
         return True
     # no verb we know: the sentence's opening words decide (Seoul's side must head it, not sit in a modifier)
-    head = _strip_lead(sentence)[:140]
+    head = strip_lead(sentence)[:140]
     m = _SEOUL.search(head)
     return not found and m is not None and m.start() <= 25 and _seoul_agent(head)

@@ -50,9 +50,13 @@ def _per_target_rows(per_target: dict) -> list[str]:
 
 
 def write_card(out_dir: Path, meta: dict) -> None:
-    arts, sent, dev = (meta["metrics"].get(k) for k in ("articles", "article_sentences", "dev"))
-    t = meta["train"]
-    lines = [
+    lines = [*_what_it_is(meta), *_training_data(meta["train"]), *_article_quality(meta), *_sentence_figures(meta),
+             *_reference_profile(meta), *_known_limits(meta)]
+    (out_dir / "CARD.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _what_it_is(meta: dict) -> list[str]:
+    return [
         "# kstance stance model card",
         "",
         f"Calibrated on {meta['calibrated_on']} by `kstance calibrate` (artifact version {meta['version']}).",
@@ -71,6 +75,11 @@ def write_card(out_dir: Path, meta: dict) -> None:
         "- An article's verdict per actor is a confidence-weighted vote of its sentences in which Seoul speaks or "
         "acts and whose `none` probability is under 0.5; strong votes both ways make a mixed (neutral) verdict.",
         "",
+    ]
+
+
+def _training_data(t: dict) -> list[str]:
+    return [
         "## Training data",
         f"- {t['examples']} written (sentence, actor) pairs (seeds/calibration/train-*.jsonl, English and Korean, "
         "written for kstance about real events of 2016-2026, with minimal contrast groups; GUIDELINES.md there), "
@@ -84,6 +93,12 @@ def write_card(out_dir: Path, meta: dict) -> None:
         f"- Corpus fingerprint `{t['corpus_fingerprint']}`. The dev split (seeds/calibration/dev.jsonl) is never "
         f"trained on.",
         "",
+    ]
+
+
+def _article_quality(meta: dict) -> list[str]:
+    arts, t = meta["metrics"].get("articles"), meta["train"]
+    return [
         "## Quality on real-style articles",
         f"{t.get('folds')}-fold cross-validation over the article corpus, grouped by month (an event's coverage stays "
         f"on "
@@ -101,6 +116,12 @@ def write_card(out_dir: Path, meta: dict) -> None:
         *[f"| {lang} | {r['bin']} | {r['n']} | {r['confidence']} | {r['accuracy']} |"
           for lang, m in (arts or {}).items() for r in m.get("reliability", [])],
         "",
+    ]
+
+
+def _sentence_figures(meta: dict) -> list[str]:
+    sent, dev = (meta["metrics"].get(k) for k in ("article_sentences", "dev"))
+    return [
         "## Sentence-level figures",
         "| split | n | macro-F1 coop vs conf | macro-F1 3 stances | macro-F1 4 labels | Brier | ECE |",
         "|---|---|---|---|---|---|---|",
@@ -113,6 +134,11 @@ def write_card(out_dir: Path, meta: dict) -> None:
         + " (macro-F1 coop vs conf / 3 stances)",
         "",
         *(["### Confusion matrix (article sentences, out of fold)", *_confusion(sent), ""] if sent else []),
+    ]
+
+
+def _reference_profile(meta: dict) -> list[str]:
+    lines = [
         "## Reference profile (the seed articles)",
         "Shift detection starts from the model's own reading of the seed articles (reference), so a systematic "
         "offset between the model and the annotators cannot turn into a false shift; the annotators' reading of the "
@@ -127,6 +153,10 @@ def write_card(out_dir: Path, meta: dict) -> None:
                                for doc, v in seeds.items() if actor in v) or "no judgment"
         lines.append(f"| {actor} | {p['stance']} ({p['score']:+.2f}) | {model_view} | {p['annotated_stance']} "
                      f"({p['annotated_score']:+.2f}) | {p['annotated_n']} |")
+    return lines
+
+
+def _known_limits(meta: dict) -> list[str]:
     thin = [f"{a} ({p['annotated_n']} annotated sentences; model {p['stance']} {p['score']:+.2f}, annotators "
             f"{p['annotated_stance']} {p['annotated_score']:+.2f})"
             for a, p in meta["reference_profile"].items() if p.get("annotated_n", 0) < 5]
@@ -134,7 +164,7 @@ def write_card(out_dir: Path, meta: dict) -> None:
                 p in meta["reference_profile"].items() if p["stance"] != p.get("annotated_stance", p["stance"])]
     per_actor = ((meta.get("metrics") or {}).get("dev") or {}).get("per_actor") or {}
     weak = sorted((m["macro_f1_3"], a) for a, m in per_actor.items() if m["macro_f1_3"] < 0.8)
-    lines += [
+    return [
         "",
         "## Known limits",
         *([f"- Thin reference: {'; '.join(thin)}. Its first alerts rest on little seed evidence; read their `from` "
@@ -151,4 +181,3 @@ def write_card(out_dir: Path, meta: dict) -> None:
         "- The seed articles are in the training data: the model's view of them above is not a held-out test.",
         "",
     ]
-    (out_dir / "CARD.md").write_text("\n".join(lines), encoding="utf-8")

@@ -117,7 +117,7 @@ LORA_TARGETS = ("attention.self.query", "attention.self.key", "attention.self.va
                 "attention.output.dense", "intermediate.dense", "output.dense")
 
 
-def _layers(model: nn.Module):
+def encoder_layers(model: nn.Module):
     enc = getattr(model, "encoder", None)
     layers = getattr(enc, "layer", None)
     if layers is None:
@@ -131,7 +131,7 @@ def add_lora(model: nn.Module, rank: int = 8, alpha: float = 16.0, first_layer: 
     for p in model.parameters():
         p.requires_grad = False
     params = []
-    for layer in list(_layers(model))[first_layer:]:
+    for layer in list(encoder_layers(model))[first_layer:]:
         for target in LORA_TARGETS:
             parent_path, name = target.rsplit(".", 1)
             parent = layer.get_submodule(parent_path)
@@ -156,7 +156,7 @@ def lower_states(model: nn.Module, layer: int, enc: dict) -> tuple[torch.Tensor,
         captured["mask"] = args[1] if len(args) > 1 else kwargs.get("attention_mask")
         raise _Stop
 
-    handle = _layers(model)[layer].register_forward_pre_hook(hook, with_kwargs=True)
+    handle = encoder_layers(model)[layer].register_forward_pre_hook(hook, with_kwargs=True)
     try:
         with torch.no_grad():
             model(**enc)
@@ -169,7 +169,7 @@ def lower_states(model: nn.Module, layer: int, enc: dict) -> tuple[torch.Tensor,
 
 def upper_forward(model: nn.Module, layer: int, hidden: torch.Tensor, mask) -> torch.Tensor:
     """Run encoder layers `layer`.. on states from `lower_states`: the last hidden state."""
-    for block in list(_layers(model))[layer:]:
+    for block in list(encoder_layers(model))[layer:]:
         out = block(hidden, mask)
         hidden = out[0] if isinstance(out, tuple) else out
     return hidden
@@ -180,7 +180,7 @@ def lora_state(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def merge_lora(model: nn.Module) -> None:
-    for layer in _layers(model):
+    for layer in encoder_layers(model):
         for target in LORA_TARGETS:
             parent_path, name = target.rsplit(".", 1)
             parent = layer.get_submodule(parent_path)

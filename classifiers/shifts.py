@@ -20,137 +20,18 @@ The default method (`llr`) is a likelihood-ratio CUSUM whose threshold is stated
 On top of the statistic: at least `min_articles` articles on two days or from two outlets, a cool-down after
 each shift, and the evidence of the articles that moved it. The earlier method (`score-cusum`: a CUSUM of
 scores with a fixed sigma, threshold in articles) is kept for comparison.
+
+The records (Observation, Shift, DetectorConfig) live in classifiers.shift_records and are imported from
+here; the likelihood model in classifiers.likelihood; simulated streams in classifiers.shift_simulation.
 """
 from __future__ import annotations
 
-import hashlib
-import math
-import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from classifiers.confusion import STANCES, TRUE_LABELS, ErrorProfile, default_profile
-from vocab.rules import stance_of as stance_rule
-
-
-def stance_of(score: float) -> str:
-    """The stance a score stands for, as a plain string (the rule itself: vocab.rules.stance_of)."""
-    return stance_rule(score).value
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One article's verdict toward one actor, as the detector sees it."""
-    url: str
-    published: date
-    score: float
-    confidence: float
-    stance: str
-    title: str = ""
-    source: str = ""
-    evidence: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Evidence:
-    sentence: str
-    title: str
-    url: str
-    published: date
-
-
-@dataclass(frozen=True)
-class Shift:
-    actor: str
-    from_stance: str
-    to_stance: str
-    from_score: float
-    to_score: float
-    magnitude: float
-    confidence: float
-    detected_at: date  # publication date of the article that confirmed the shift
-    first_date: date
-    last_date: date
-    articles: tuple[str, ...]
-    evidence: tuple[Evidence, ...]
-    # How it was found (not stored; for benchmarks and logs): the statistic and threshold at confirmation,
-    # the article rate the threshold was set for, and the method.
-    statistic: float = field(default=0.0, compare=False)
-    threshold: float = field(default=0.0, compare=False)
-    rate_per_day: float = field(default=0.0, compare=False)
-    method: str = field(default="", compare=False)
-
-    @property
-    def key(self) -> str:
-        """Stable identity: the same shift found again (a rerun, a backfill) has the same key."""
-        raw = f"{self.actor}|{self.from_stance}|{self.to_stance}|{self.detected_at}|{self.articles[-1]}"
-        return hashlib.sha256(raw.encode()).hexdigest()[:20]
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    method: str = "llr"  # "llr" (time-stated likelihood-ratio CUSUM) or "score-cusum" (the earlier method)
-    false_alarms_per_year: float = 0.5  # per target, at the stream's own article rate (llr)
-    regime_purity: float = 0.65  # share of a regime's articles whose own label is the regime's stance (llr)
-    rate_window: int = 20  # articles before each one from which its stream's rate is estimated (llr)
-    k: float = 0.5  # score-cusum: allowance, in standard deviations
-    h: float = 5.0  # score-cusum: threshold; in-control run length >= 400 articles (see simulate_run_length)
-    sigma: float = 0.5  # score-cusum: spread of article scores around a stable regime's mean
-    min_articles: int = 2
-    cooldown_days: int = 7
-    max_evidence: int = 3
-
-
-class LikelihoodModel:
-    """log P(observation | regime) for the three regimes, from the error profile and the regime purity.
-
-    An article in regime R has its own true label T with P(T | R) as measured on the corpus's regimes (or, when
-    the profile carries none, `purity` for T = R and the rest spread evenly over the other labels); the
-    classifier then judges it (or not) with the measured rates. Only
-    judged articles reach the detector, so the likelihood is conditional on a judgment being made."""
-
-    def __init__(self, profile: ErrorProfile, purity: float):
-        self.profile = profile
-        p_obs = profile.judged_given_true()
-        judged = profile.judged_rate()
-        self.log_p: dict[str, dict[tuple[str, int], float]] = {}
-        self.mix = profile.regime_mix(purity)
-        for regime in STANCES:
-            mix = self.mix[regime]
-            weights = {t: mix[t] * judged[t] for t in TRUE_LABELS}
-            total = sum(weights.values())
-            cells = p_obs[STANCES[0]].keys()
-            self.log_p[regime] = {c: math.log(sum(weights[t] * p_obs[t][c] for t in TRUE_LABELS) / total)
-                                  for c in cells}
-
-    def llr(self, obs: Observation, new: str, ref: str) -> float:
-        if obs.stance not in STANCES:
-            return 0.0
-        cell = (obs.stance, self.profile.band(obs.confidence))
-        return self.log_p[new][cell] - self.log_p[ref][cell]
-
-    def loglik(self, observations: list[Observation], regime: str) -> float:
-        return sum(self.log_p[regime][(o.stance, self.profile.band(o.confidence))] for o in observations
-                   if o.stance in STANCES)
-
-    def drift(self, true: str, new: str, ref: str) -> float:
-        """Expected log-likelihood ratio per article when the truth is `true` (KL divergence when true == new)."""
-        p = self.log_p[true]
-        return sum(math.exp(p[c]) * (self.log_p[new][c] - self.log_p[ref][c]) for c in p)
-
-
-def threshold_for(rate_per_day: float, false_alarms_per_year: float) -> float:
-    """h such that two LLR CUSUMs (two alternatives) at this article rate false-alarm at most
-    false_alarms_per_year: in-control run length >= e^h articles each (Lorden's bound)."""
-    per_year = max(rate_per_day, 1e-6) * 365.25
-    return max(1.0, math.log(2 * per_year / false_alarms_per_year))
-
-
-def rate_estimate(days: list[date]) -> float:
-    """Articles per day over the given window of publication dates (in order): n articles over their span,
-    counting whole days (20 articles on one day: 20 a day)."""
-    span = (days[-1] - days[0]).days + 1
-    return len(days) / span
+from classifiers.confusion import STANCES, ErrorProfile, default_profile
+from classifiers.likelihood import LikelihoodModel, rate_estimate, threshold_for
+from classifiers.shift_records import DetectorConfig, Evidence, Observation, Shift, stance_of
 
 
 def detect(actor: str, series: list[Observation], reference: float, cfg: DetectorConfig = DetectorConfig(),
@@ -274,56 +155,3 @@ def _shift(actor: str, from_stance: str, ref: float, to: str, new_ref: float, me
         articles=tuple(dict.fromkeys(m.url for m in members)), evidence=tuple(evidence),
         statistic=round(statistic, 3), threshold=round(threshold, 3), rate_per_day=round(rate, 4), method=cfg.method,
     )
-
-
-def simulate_run_length(cfg: DetectorConfig, *, runs: int = 200, max_len: int = 5000, seed: int = 7,
-                        shift: float = 0.0, noise: float | None = None, confidence: float = 1.0) -> list[int]:
-    """Articles until the first alarm of the bare CUSUM (no diversity or label rule), for a series
-    whose mean moves by `shift` (in score units) at article 0; noise is Gaussian with sd `noise`
-    (default cfg.sigma). With shift=0 this is the in-control run length (false-alarm spacing)."""
-    rng = random.Random(seed)
-    noise = cfg.sigma if noise is None else noise
-    out = []
-    for _ in range(runs):
-        up = down = 0.0
-        n = 0
-        while n < max_len:
-            n += 1
-            z = (shift + rng.gauss(0.0, noise)) / cfg.sigma
-            up = max(0.0, up + confidence * (z - cfg.k))
-            down = max(0.0, down + confidence * (-z - cfg.k))
-            if up > cfg.h or down > cfg.h:
-                break
-        out.append(n)
-    return out
-
-
-def synthetic_series(profile: ErrorProfile, *, rate_per_day: float, days: float, regimes: list[tuple[float, str]],
-                     purity: float = 0.7, seed: int = 0, start: date = date(2020, 1, 1),
-                     outlets: tuple[str, ...] = ("Yonhap", "KBS", "Korea Herald", "Hankyoreh", "JoongAng"),
-                     prefix: str = "https://synthetic.example/") -> list[Observation]:
-    """A stream of judged articles drawn from the classifier's measured error profile.
-
-    Articles arrive as a Poisson process at `rate_per_day` (judged articles toward one target); `regimes` is
-    [(day it starts, stance), ...] from day 0. Each article has its own true label, drawn from the regime's
-    measured mix (or `purity`, as in LikelihoodModel), and its judged stance and confidence are one of the
-    measured outcomes for that true label."""
-    rng = random.Random(seed)
-    judged_draws = {t: [(j, c) for j, c in profile.draws(t) if j in STANCES] for t in TRUE_LABELS}
-    rate = profile.judged_rate()
-    mix = profile.regime_mix(purity)
-    out: list[Observation] = []
-    t, i = 0.0, 0
-    while True:
-        t += rng.expovariate(rate_per_day)
-        if t >= days:
-            return out
-        regime = [s for d, s in regimes if d <= t][-1]
-        labels = [x for x in TRUE_LABELS if judged_draws[x]]
-        weights = [mix[regime][x] * rate[x] for x in labels]
-        true = rng.choices(labels, weights)[0]
-        stance, conf = rng.choice(judged_draws[true])
-        score = conf if stance == "cooperative" else -conf if stance == "confrontational" else 0.0
-        out.append(Observation(f"{prefix}{i:07d}", start + timedelta(days=int(t)), score, conf, stance,
-                               f"synthetic {i} ({true})", rng.choice(outlets), (f"evidence {i}",)))
-        i += 1

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from classifiers.articles import LabelledArticle, month_folds, read_articles, score, sentence_examples
-from classifiers.calibration import fit_head, head_logits
 from classifiers.corpus import LABELS
+from classifiers.head import fit_head, head_logits
 
 
 def article(aid, date, labels, evidence=None, language="en"):

@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
-from classifiers.calibration import TrainConfig, evaluate, fit_temperature, train
 from classifiers.corpus import LABELS, dev_examples, reference_profile, training_examples
 from classifiers.encoder import lora_state, resolve_model
+from classifiers.head import evaluate, fit_temperature
 from classifiers.stance import softmax
+from classifiers.training import TrainConfig, train
 
 
 def test_corpus_is_large_balanced_and_rich_in_contrast_pairs():

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from classifiers import e5_file
 from classifiers import multilingual as ml
 
-# -- a small E5S1 file written from the layout documented in classifiers/multilingual.py ------------------------------
+# -- a small E5S1 file written from the layout documented in classifiers/e5_file.py ------------------------------
 
 TINY_PIECES = ["<s>", "<pad>", "</s>", "<unk>", "▁", "▁a", "a", "b", "▁ab", "▁b", ".", "<mask>"]
 
@@ -25,7 +26,7 @@ def quantize_q4_0(x: np.ndarray) -> bytes:
     safe = np.where(d == 0, 1, d).astype(np.float32)[:, None]
     q = np.clip(np.round(blocks / safe) + 8, 0, 15).astype(np.uint8)
     packed = q[:, :16] | (q[:, 16:] << 4)
-    out = np.zeros(len(blocks), dtype=ml._Q4_BLOCK)
+    out = np.zeros(len(blocks), dtype=e5_file.Q4_BLOCK)
     out["d"], out["qs"] = d, packed
     return out.tobytes()
 
@@ -81,7 +82,7 @@ def write_tiny_source(path: Path, seed: int = 0, H: int = 32, layers: int = 1, h
         )
         data += blob
     path.write_bytes(head + tok + directory + data)
-    return {n: ml._tensor(ml.read_source(path), n, v.shape) for n, (_, v) in tensors.items()}
+    return {n: e5_file.read_tensor(e5_file.read_source(path), n, v.shape) for n, (_, v) in tensors.items()}
 
 
 @pytest.fixture
@@ -94,17 +95,17 @@ def tiny_source(tmp_path) -> Path:
 
 def test_q4_0_block_layout():
     # byte j carries value j in its low nibble and value j + 16 in its high nibble; value = (nibble - 8) * scale
-    block = np.zeros(1, dtype=ml._Q4_BLOCK)
+    block = np.zeros(1, dtype=e5_file.Q4_BLOCK)
     block["d"] = 0.5
     block["qs"][0] = np.arange(16, dtype=np.uint8) | (np.uint8(15) << 4)
-    out = ml.dequantize_q4_0(block.tobytes(), 1, 32)[0]
+    out = e5_file.dequantize_q4_0(block.tobytes(), 1, 32)[0]
     assert out[:16].tolist() == [(j - 8) * 0.5 for j in range(16)]
     assert out[16:].tolist() == [3.5] * 16
 
 
 def test_quantised_values_round_trip():
     x = np.random.default_rng(1).normal(size=(5, 64)).astype(np.float32)
-    y = ml.dequantize_q4_0(quantize_q4_0(x), 5, 64, chunk_rows=2)
+    y = e5_file.dequantize_q4_0(quantize_q4_0(x), 5, 64, chunk_rows=2)
     assert np.abs(x - y).max() <= np.abs(x).max() / 7  # within one quantisation step
 
 

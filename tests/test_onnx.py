@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from classifiers.calibration import evaluate
 from classifiers.corpus import dev_examples, seeds_dir
 from classifiers.encoder import encode_pairs
+from classifiers.head import evaluate
 from classifiers.stance import query_for
 
 pytest.importorskip("onnxruntime")

@@ -15,16 +15,9 @@ from classifiers.confusion import (
     write_profile,
 )
 from classifiers.corpus import seeds_dir
-from classifiers.shifts import (
-    DetectorConfig,
-    LikelihoodModel,
-    Observation,
-    detect,
-    rate_estimate,
-    simulate_run_length,
-    synthetic_series,
-    threshold_for,
-)
+from classifiers.likelihood import LikelihoodModel, rate_estimate, threshold_for
+from classifiers.shift_simulation import simulate_run_length, synthetic_series
+from classifiers.shifts import DetectorConfig, Observation, detect
 
 CFG = DetectorConfig()
 # The shipped classifier's measured error profile: the properties must hold for the model as it is shipped
