@@ -1,7 +1,7 @@
 """`python -m benchmarks.shift_replay`: the stance-articles corpus replayed as a decade's timeline.
 
 The 165 dated articles (2016-2026) of ../shared/corpus/stance-articles go through the real pipeline's steps in
-publication order (flows.pipeline: screen, judge, store, then detect_shifts on the stored series, as the backfill
+publication order (the pipeline package: screen, judge, store, then detect_shifts on the stored series, as the backfill
 flow does without Prefect), and each target's alerts are scored against the regimes its labels show.
 
 **True regimes** (per target, from the corpus labels; all languages; `none` labels ignored): walk the target's
@@ -60,8 +60,9 @@ def judge_through_pipeline(corpus: list[dict]) -> list[dict]:
     """The corpus as a backfill reads it (url, title, published, text, source), through the pipeline's screening,
     judging and store; returns the stored judgments, one line per (article, actor), as detect_shifts sees them."""
     from extractors.archives import read_archive
-    from flows.pipeline import get_model, load_deduplicator, process_articles
     from flows.settings import load_settings
+    from pipeline.batch import load_deduplicator, process_articles
+    from pipeline.model import get_model
     from store import repository as repo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +73,7 @@ def judge_through_pipeline(corpus: list[dict]) -> list[dict]:
                                      "text": a["text"], "source": a["outlet"]}, ensure_ascii=False) + "\n")
         settings = load_settings(home=Path(tmp) / "home")
         store = settings.open_store()
-        model = get_model(settings)
+        model = get_model(settings.classifier_spec())
         dedup = load_deduplicator(store)
         articles = [x for x in read_archive(src) if hasattr(x, "url")]
         for i in range(0, len(articles), 64):  # the backfill's batch size, in archive order
@@ -89,12 +90,12 @@ def judge_through_pipeline(corpus: list[dict]) -> list[dict]:
 
 def measure_confusion(corpus: list[dict], seed: dict[str, str]):
     """The shipped classifier's per-article confusion on title + "\\n\\n" + text, every labelled target."""
-    from flows.pipeline import get_model, model_version
     from flows.settings import load_settings
+    from pipeline.model import get_model, model_version
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(home=Path(tmp))
-        model = get_model(settings)
+        model = get_model(settings.classifier_spec())
         verdicts = model.judge_texts([a["title"] + "\n\n" + a["text"] for a in corpus], [a["language"] for a in corpus])
     triples, by_lang = [], defaultdict(int)
     for a, v in zip(corpus, verdicts):
@@ -221,7 +222,6 @@ def replayed_rows(args, corpus: list[dict], profile):
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
-    from flows.pipeline import detector_config
     from flows.settings import load_settings
 
     corpus = load_corpus(args.corpus)
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = meta.get("reference_profile", {})
     seed = {a: r.get("stance", "neutral") for a, r in reference.items()}
     write_measurements(args, corpus, seed, settings.model_artifact)
-    cfg = detector_config(settings)
+    cfg = settings.detector_config()
     overrides = {k: v for k, v in (("method", args.method), ("false_alarms_per_year", args.false_alarms_per_year),
                                    ("regime_purity", args.purity)) if v is not None}
     cfg = replace(cfg, **overrides)

@@ -97,11 +97,10 @@ def arguments(argv: list[str] | None):
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
-    from flows.pipeline import detector_config
     from flows.settings import load_settings
 
     settings = load_settings()
-    cfg = detector_config(settings)
+    cfg = settings.detector_config()
     overrides = {k: v for k, v in (("method", args.method), ("false_alarms_per_year", args.false_alarms_per_year),
                                    ("regime_purity", args.purity)) if v is not None}
     cfg = replace(cfg, **overrides)
