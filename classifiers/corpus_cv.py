@@ -23,6 +23,8 @@ class CorpusFit:
     sentence_metrics: dict
     candidates: list = field(default_factory=list)  # the articles' candidate sentences, and their
     candidate_probs: np.ndarray | None = None  # out-of-fold calibrated probabilities (for studies of aggregation)
+    verdicts: list = field(default_factory=list)  # the out-of-fold ArticleVerdicts, evidence included
+    sentence_probs: np.ndarray | None = None  # out-of-fold calibrated probabilities of the corpus sentence pairs
 
 
 def article_cross_validation(model: StanceModel, written: list[Example], written_features: np.ndarray,
@@ -67,8 +69,22 @@ def article_cross_validation(model: StanceModel, written: list[Example], written
                         for j in v.judgments} for a, v in zip(articles, verdicts)}
     sentence_metrics = evaluate(softmax(oof / temperature), corpus_gold)
     fit = CorpusFit(article_metrics(articles, predicted), temperature, predicted, sentence_metrics, candidates,
-                    cand_probs)
+                    cand_probs, verdicts, softmax(oof / temperature))
     return fit, corpus_examples, corpus_features
+
+
+def evidence_only_verdicts(articles: list, corpus_examples: list[Example], probs: np.ndarray) -> dict:
+    """A diagnostic: the article verdicts the same aggregation gives when only the readers' evidence sentences vote
+    (a perfect sentence selection), from their out-of-fold probabilities. Returns `predicted` as above."""
+    from classifiers.stance import ArticleVerdict, Candidate, conclude
+
+    index = {a.id: i for i, a in enumerate(articles)}
+    chosen = [(Candidate(index[e.group.split(":", 1)[1]], e.text, e.actor), p)
+              for e, p in zip(corpus_examples, probs) if e.label != LABELS.index("none")]
+    verdicts = conclude([ArticleVerdict() for _ in articles], [c for c, _ in chosen],
+                        np.array([p for _, p in chosen]) if chosen else None)
+    return {a.id: {j.actor: {"stance": j.stance, "score": round(j.score, 4), "confidence": round(j.confidence, 4)}
+                   for j in v.judgments} for a, v in zip(articles, verdicts)}
 
 
 def article_metrics(articles: list, predicted: dict[str, dict[str, dict]]) -> dict:

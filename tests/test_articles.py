@@ -63,3 +63,17 @@ def test_the_stage_two_head_is_deterministic_and_separates_what_it_can():
     h1, h2 = fit_head(x, y, seed=3), fit_head(x, y, seed=3)
     assert np.array_equal(head_logits(h1, x), head_logits(h2, x))
     assert (head_logits(h1, x).argmax(1) == y).mean() > 0.95
+
+
+def test_evidence_only_verdicts_let_just_the_readers_sentences_vote():
+    from classifiers.corpus_cv import evidence_only_verdicts
+
+    arts = [article("a", "2020-01-05", {"JP": "confrontational", "US": "none"},
+                    {"JP": ["Seoul protested.", "Seoul summoned the envoy."]}),
+            article("b", "2020-02-05", {"KP": "cooperative"}, {"KP": ["Seoul offered talks."]})]
+    examples = sentence_examples(arts, {"a": [("Seoul met Washington.", "US")]})
+    probs = {"Seoul protested.": [0.1, 0.1, 0.8, 0.0], "Seoul summoned the envoy.": [0.2, 0.2, 0.6, 0.0],
+             "Seoul offered talks.": [0.7, 0.2, 0.1, 0.0], "Seoul met Washington.": [0.9, 0.1, 0.0, 0.0]}
+    predicted = evidence_only_verdicts(arts, examples, np.array([probs[e.text] for e in examples]))
+    assert predicted["a"]["JP"]["stance"] == "confrontational" and predicted["b"]["KP"]["stance"] == "cooperative"
+    assert "US" not in predicted["a"]  # a `none` target's candidate is not evidence: it casts no vote
