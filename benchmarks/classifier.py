@@ -38,7 +38,7 @@ def bare_forward(model, pairs):
         feeds = [{k: enc[k].numpy() for k in model.input_names} for enc in batches]
 
         def run():
-            list(model._executor().map(lambda f: model.session.run(None, f), feeds))
+            list(model.executor().map(lambda f: model.session.run(None, f), feeds))
     else:
         def run():
             with torch.inference_mode():

@@ -98,9 +98,9 @@ class OnnxStanceModel(StanceModel):
         self._pool_key = (0, 0)  # (process, size) the pool was made for
 
     def use_threads(self, n: int) -> None:
-        self.workers = max(1, n)  # the next batch gets a pool of this size (_executor)
+        self.workers = max(1, n)  # the next batch gets a pool of this size (executor)
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def executor(self) -> ThreadPoolExecutor:
         # created lazily, and again after a fork: a pool's threads do not survive into a child process
         if self._pool is None or self._pool_key != (os.getpid(), self.workers):
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="kstance-onnx")
@@ -121,7 +121,7 @@ class OnnxStanceModel(StanceModel):
         if self.workers == 1 or len(batches) == 1:
             pooled = [self._pooled(queries, texts, idx) for idx in batches]
         else:
-            pooled = list(self._executor().map(lambda idx: self._pooled(queries, texts, idx), batches))
+            pooled = list(self.executor().map(lambda idx: self._pooled(queries, texts, idx), batches))
         for idx, emb in zip(batches, pooled):
             out[idx] = emb
         return out
