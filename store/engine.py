@@ -3,6 +3,7 @@ database fault means for the user."""
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -175,13 +176,19 @@ def _sqlite_folder(sa_url) -> Path | None:
     return Path(sa_url.database).resolve().parent
 
 
+# Alembic keeps its running context in module globals: two threads migrating at once (the monitor's feed tasks each
+# open the store) trip over each other's (KeyError 'script'). One migration at a time per process.
+_MIGRATING = threading.Lock()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (Alembic, store/migrations). Safe to run at every start."""
+    """Bring the schema to the newest migration (Alembic, store/migrations). Safe to run at every start, from any
+    thread."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
+    with _MIGRATING, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")  # one chain: 0001 -> 0002 (integrity) -> 0002_i16

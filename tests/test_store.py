@@ -40,3 +40,28 @@ def test_opening_twice_is_harmless(db_url):
     s = repo.open_store(db_url)
     assert repo.counts(s)["judgments"] == 0
     s.close()
+
+
+def test_threads_opening_one_store_at_once_all_get_it(tmp_path):
+    """The monitor's feed tasks run in threads and each opens the store, which migrates it: Alembic's module-level
+    context is not thread-safe (KeyError 'script' seen when two threads migrated at once)."""
+    import threading
+
+    from store import repository as repo
+
+    def open_close(url, start, errors):
+        start.wait()
+        try:
+            repo.open_store(url).close()
+        except Exception as exc:  # the test reports whatever a thread met
+            errors.append(repr(exc))
+
+    for round_ in range(3):
+        url = f"sqlite:///{tmp_path / f'k{round_}.db'}"
+        start, errors = threading.Barrier(8), []
+        threads = [threading.Thread(target=open_close, args=(url, start, errors)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == []
