@@ -3,7 +3,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,9 +13,9 @@ from sqlalchemy import select
 from classifiers.corpus import dev_examples
 from store import repository as repo
 from store.models import AlertRow, ArticleRow, DeliveryRow, JudgmentRow
+from tests.conftest import KSTANCE, cli_env
 
 pytestmark = pytest.mark.flow
-KSTANCE = str(Path(sys.executable).with_name("kstance"))
 
 
 def write_archive(path: Path, n_articles: int, per_article: int = 6) -> Path:
@@ -78,8 +77,7 @@ def test_dask_local_cluster_gives_the_same_store_as_one_process(prefect_api, kst
 
 
 def _backfill_cmd(archive, db, home):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
-    env.update({"KSTANCE_HOME": str(home), "KSTANCE_DATABASE_URL": db})
+    env = cli_env(home, {"KSTANCE_HOME": str(home), "KSTANCE_DATABASE_URL": db})  # the session's Prefect API
     return [KSTANCE, "backfill", str(archive)], env
 
 
