@@ -3,7 +3,6 @@ work. The commands themselves live in flows/cli_run.py, cli_store.py and cli_ana
 from __future__ import annotations
 
 import os
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -42,13 +41,6 @@ def cli_settings(**overrides):
     return s
 
 
-def parse_date(label: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Fail(f"{label} must be a date like 2024-06-30, not {value!r}", EXIT_USAGE) from None
 
 
 def check_out_dir(label: str, path: Path | None) -> None:

@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from flows.cli_app import app, check_format, check_out_dir, cli_settings, parse_date
+from flows.analyst import parse_day as parse_date
+from flows.cli_app import app, check_format, check_out_dir, cli_settings
 from flows.console import console
 from flows.exits import Fail
 from flows.present import print_backfill, print_calibration, print_cycle, print_verdicts
