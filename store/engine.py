@@ -191,4 +191,4 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with _MIGRATING, engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")  # one chain: 0001 -> 0002 (integrity) -> 0002_i16
+        command.upgrade(cfg, "head")  # one chain: 0001 -> 0002 (integrity) -> 0002_i16 -> 0003 (detector fields)
