@@ -165,12 +165,13 @@ def clean_backfill(tmp_path_factory):
 
 def test_a_full_disk_stops_with_a_clear_error_and_a_rerun_after_freeing_space_completes(tmp_path, disk, clean_backfill):
     archive, expected, full_size = clean_backfill
-    empty = tmp_path / "empty.db"
-    repo.open_store(f"sqlite:///{empty}").close()
-    # room for the schema and about a third of the articles: the disk fills in the middle of the backfill
-    d = disk(f"{(empty.stat().st_size + (full_size - empty.stat().st_size) // 3) // 1024}k")
+    d = disk("64m")
     db = d.path / "k.db"
     env = {"KSTANCE_DATABASE_URL": f"sqlite:///{db}"}
+    repo.open_store(env["KSTANCE_DATABASE_URL"]).close()  # the schema in place: the backfill's own writes fill it
+    schema = sum(f.stat().st_size for f in d.path.iterdir())
+    # room for the schema and about a third of the articles: the disk fills in the middle of the backfill
+    d.remount(f"size={(schema + (full_size - schema) // 3) // 1024}k")
     err = one_line_error(run(["backfill", str(archive)], tmp_path, env))
     assert "disk is full" in err
     assert integrity(db) == "ok"
