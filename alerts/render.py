@@ -22,6 +22,21 @@ def summary_line(sh: Shift) -> str:
             f"({sh.to_score:+.2f}); magnitude {sh.magnitude:.2f}, confidence {sh.confidence:.2f}.")
 
 
+_METHOD = {"llr": "the likelihood-ratio CUSUM on the classifier's measured confusion",
+           "score-cusum": "the score CUSUM"}
+
+
+def how_found(sh: Shift) -> str | None:
+    """How the detector found the shift, for a reader who wants to know how strong the signal was: the statistic
+    at confirmation against its threshold, and (for the time-stated method) the article rate the threshold was set
+    for. None for alerts recorded before this was kept."""
+    if not sh.method:
+        return None
+    rate = f", set for this target's {sh.rate_per_day:.2g} articles a day" if sh.rate_per_day > 0 else ""
+    return (f"Found by {_METHOD.get(sh.method, sh.method)}: statistic {sh.statistic:.2f} against a threshold of "
+            f"{sh.threshold:.2f}{rate}.")
+
+
 class _Item:
     """One evidence quote as a reader gets it: the quote (None when it only repeats the headline), the
     article's title, outlet, date and the link as the source served it."""
@@ -66,7 +81,7 @@ def _article_links(sh: Shift, links) -> list[str]:
 def text_body(sh: Shift, *, historical: bool = False, links=None, report_url: str | None = None) -> str:
     """Plain text: each quote on its own line, then its headline, outlet and date, and the link; blank lines
     between items. `links` maps an article's canonical URL to what the source served (link, outlet)."""
-    lines = [summary_line(sh)]
+    lines = [summary_line(sh)] + [x for x in [how_found(sh)] if x]
     if historical:
         lines.append("(Historical: found while replaying an archive.)")
     lines += ["", "Evidence:"]
@@ -99,9 +114,10 @@ def html_body(sh: Shift, *, historical: bool = False, links=None, report_url: st
                      f"</div><div><small>{esc(it.link)}</small></div></div>")
     arts = "".join(f"<li><a href=\"{esc(safe_link(u))}\">{esc(u)}</a></li>" for u in _article_links(sh, links))
     note = "<p><em>Historical: found while replaying an archive.</em></p>" if historical else ""
+    found = f"<p style=\"color:#495057\">{esc(how_found(sh))}</p>" if how_found(sh) else ""
     report = (f"<br><p>Report: <a href=\"{esc(safe_link(report_url))}\">{esc(report_url)}</a></p>"
               if report_url else "")
-    return (f"<h2>{esc(subject(sh))}</h2><p>{esc(summary_line(sh))}</p>{note}"
+    return (f"<h2>{esc(subject(sh))}</h2><p>{esc(summary_line(sh))}</p>{found}{note}"
             f"<br><h3>Evidence:</h3>{''.join(items)}"
             f"<br><h3>Articles ({len(sh.articles)}):</h3><ul>{arts}</ul>{report}")
 
@@ -112,7 +128,7 @@ def slack_body(sh: Shift, *, historical: bool = False, links=None, report_url: s
     right) and then turns `!word>`, `@word>`, `!word|...>`, `@word|...>` and `https://...>` back into live
     Slack tokens. Untrusted text is neutralised before it gets there (slack_text), and hrefs carry no `!` or
     `@`, so no title, sentence or outlet can become a mention, a channel ping or a link."""
-    lines = [f"*{subject(sh)}*", summary_line(sh)]
+    lines = [f"*{subject(sh)}*", summary_line(sh)] + [f"_{x}_" for x in [how_found(sh)] if x]
     if historical:
         lines.append("_Historical: found while replaying an archive._")
     for it in _items(sh, links):

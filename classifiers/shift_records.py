@@ -49,8 +49,9 @@ class Shift:
     last_date: date
     articles: tuple[str, ...]
     evidence: tuple[Evidence, ...]
-    # How it was found (not stored; for benchmarks and logs): the statistic and threshold at confirmation,
-    # the article rate the threshold was set for, and the method.
+    # How it was found (stored with the alert, shown in its body and in `kstance alerts`): the statistic and
+    # threshold at confirmation, the article rate the threshold was set for, and the method. Not part of the
+    # shift's identity: a rerun that finds the same shift with another statistic finds the same alert.
     statistic: float = field(default=0.0, compare=False)
     threshold: float = field(default=0.0, compare=False)
     rate_per_day: float = field(default=0.0, compare=False)

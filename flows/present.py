@@ -76,6 +76,9 @@ def alert_record(a, dels, links=None) -> dict:
             "article_keys": list(a.articles),
             "muted": bool(getattr(a, "muted", False)),
             "acknowledged": utc(a.acked_at) if getattr(a, "acked_at", None) else None,
+            # how the detector found it; null for alerts recorded before it was kept
+            "detector": ({"method": a.method, "statistic": a.statistic, "threshold": a.threshold,
+                          "rate_per_day": a.rate_per_day} if getattr(a, "method", None) else None),
             "channels": {d.channel: {"state": d.state, "attempts": d.attempts or 0, "error": d.last_error,
                                      "next_try": utc(d.next_try) if d.next_try and d.state in ("pending", "failed")
                                      else None,
@@ -119,6 +122,9 @@ def print_alerts(c, store, format: str = "text") -> None:
                 + (", ".join(f"{k}: {v}" for k, v in rec["deliveries"].items()) or "no channel"))
         for e in rec["evidence"][:2]:
             c.print(f"    \u201c{clip(e, 150)}\u201d")
+        if d := rec["detector"]:
+            c.print(f"    found by {d['method']}: statistic {d['statistic']:.2f}, threshold {d['threshold']:.2f}"
+                    + (f", {d['rate_per_day']:.2g} articles a day" if d["rate_per_day"] else ""), markup=False)
         for line in delivery_lines(rec):
             c.print(f"    {line}", markup=False)
     if not rows and format == "text":

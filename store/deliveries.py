@@ -31,6 +31,7 @@ def record_shifts(store: Store, actor_shifts: list[Shift], *, historical: bool, 
                 evidence=[{"sentence": e.sentence, "title": e.title, "url": e.url, "published": e.published.isoformat()}
                           for e in sh.evidence],
                 historical=historical, created_at=now(), muted=sh.actor in muted,
+                statistic=sh.statistic, threshold=sh.threshold, rate_per_day=sh.rate_per_day, method=sh.method or None,
             ))
             s.flush()
             # `digest` as pending_state: sent in the day's digest
@@ -55,7 +56,9 @@ def shift_from_row(a: AlertRow) -> Shift:
     return Shift(a.actor, a.from_stance, a.to_stance, a.from_score, a.to_score, a.magnitude, a.confidence,
                  a.detected_at, a.first_date, a.last_date, tuple(a.articles),
                  tuple(Evidence(e["sentence"], e["title"], e["url"], date.fromisoformat(e["published"]))
-                       for e in a.evidence))
+                       for e in a.evidence),
+                 statistic=a.statistic or 0.0, threshold=a.threshold or 0.0, rate_per_day=a.rate_per_day or 0.0,
+                 method=a.method or "")
 
 
 def ensure_deliveries(store: Store, channels: list[str], since: date) -> None:

@@ -190,5 +190,11 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with _MIGRATING, engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE: left to it, each CREATE and
+            # ALTER of the migrations commits on its own, and a first start that fails half-way (a full disk, a
+            # kill) leaves tables without their revision, which every later start trips over ("table alerts
+            # already exists"). One explicit transaction makes the whole upgrade commit or roll back as one.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")  # one chain: 0001 -> 0002 (integrity) -> 0002_i16
+        command.upgrade(cfg, "head")  # one chain: 0001 -> 0002 (integrity) -> 0002_i16 -> 0003 (detector fields)

@@ -88,6 +88,12 @@ class AlertRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)  # its target was muted: recorded, not sent
     acked_at: Mapped[datetime | None] = mapped_column(DateTime)  # acknowledged by a person (`kstance alerts --ack`)
+    # how the detector found it (NULL on alerts recorded before migration 0003): its statistic and threshold at
+    # confirmation, the article rate per day the threshold was set for, and the method
+    statistic: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    rate_per_day: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(String(32))
 
 
 class DeliveryRow(Base):

@@ -1,12 +1,10 @@
 """The kstance command as a user meets it: real subprocesses, one-line errors, no tracebacks."""
 import json
-import os
-import subprocess
 
 import pytest
 
 from classifiers.corpus import seeds_dir
-from tests.conftest import KSTANCE, run_kstance
+from tests.conftest import run_kstance
 
 
 def run(args, cwd, env=None, timeout=300, temporary_api=False):
@@ -53,48 +51,6 @@ def test_user_errors_are_one_line_and_non_zero(tmp_path):
 def test_alerts_on_an_empty_store(tmp_path):
     proc = run(["alerts", "--format", "jsonl"], tmp_path)
     assert proc.returncode == 0 and proc.stdout == ""
-
-
-def test_serve_starts_a_local_prefect_server_and_serves_the_schedule(tmp_path):
-    """No PREFECT_API_URL: serve starts `prefect server start` on 127.0.0.1, registers the deployments with
-    their schedule, and keeps serving until stopped."""
-    import signal
-    import time
-
-    import httpx
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
-    env["KSTANCE_HOME"] = str(tmp_path / ".kstance")
-    proc = subprocess.Popen([KSTANCE, "serve"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-    lines, url = [], None
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Prefect server at " in line:
-                url = line.split("Prefect server at ", 1)[1].split()[0]
-            if "serving monitor on" in line:
-                break
-        assert url, "".join(lines)
-        deps = []
-        while time.monotonic() < deadline and len(deps) < 3:
-            deps = httpx.post(f"{url}/api/deployments/filter", json={}, timeout=10).json()
-            time.sleep(1)
-        by_name = {d["name"]: d for d in deps}
-        daily = by_name["kstance-daily"]
-        assert daily["schedules"][0]["schedule"]["cron"] == "0 7 * * *"
-        assert daily["schedules"][0]["schedule"]["timezone"] == "Asia/Seoul"
-        assert "local Prefect server" in "".join(lines)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_a_second_writer_on_one_store_is_refused_with_a_clear_message(tmp_path):

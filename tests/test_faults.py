@@ -165,12 +165,13 @@ def clean_backfill(tmp_path_factory):
 
 def test_a_full_disk_stops_with_a_clear_error_and_a_rerun_after_freeing_space_completes(tmp_path, disk, clean_backfill):
     archive, expected, full_size = clean_backfill
-    empty = tmp_path / "empty.db"
-    repo.open_store(f"sqlite:///{empty}").close()
-    # room for the schema and about a third of the articles: the disk fills in the middle of the backfill
-    d = disk(f"{(empty.stat().st_size + (full_size - empty.stat().st_size) // 3) // 1024}k")
+    d = disk("64m")
     db = d.path / "k.db"
     env = {"KSTANCE_DATABASE_URL": f"sqlite:///{db}"}
+    repo.open_store(env["KSTANCE_DATABASE_URL"]).close()  # the schema in place: the backfill's own writes fill it
+    schema = sum(f.stat().st_size for f in d.path.iterdir())
+    # room for the schema and about a third of the articles: the disk fills in the middle of the backfill
+    d.remount(f"size={(schema + (full_size - schema) // 3) // 1024}k")
     err = one_line_error(run(["backfill", str(archive)], tmp_path, env))
     assert "disk is full" in err
     assert integrity(db) == "ok"
@@ -180,6 +181,26 @@ def test_a_full_disk_stops_with_a_clear_error_and_a_rerun_after_freeing_space_co
     proc = run(["backfill", str(archive)], tmp_path, env)
     assert proc.returncode == 0, proc.stderr
     assert dump(f"sqlite:///{db}") == expected
+
+
+def test_a_new_store_whose_migration_fills_the_disk_opens_whole_after_freeing_space(tmp_path, disk):
+    """The schema's migrations are one transaction: a first start that runs out of disk half-way leaves nothing
+    half-made (before, SQLite committed each CREATE on its own and the next start failed on "table already
+    exists")."""
+    ref = tmp_path / "ref.db"
+    repo.open_store(f"sqlite:///{ref}").close()
+    with sqlite3.connect(ref) as con:
+        schema = sorted(con.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+    d = disk(f"{int(ref.stat().st_size * 0.8) // 1024}k")  # room for part of the schema and its write-ahead log
+    db = d.path / "k.db"
+    with pytest.raises(repo.StoreError) as exc:
+        repo.open_store(f"sqlite:///{db}")
+    assert "disk is full" in str(exc.value) and "\n" not in str(exc.value)
+    d.remount("size=64m")
+    repo.open_store(f"sqlite:///{db}").close()  # the rerun migrates from scratch
+    assert integrity(db) == "ok"
+    with sqlite3.connect(db) as con:
+        assert sorted(con.execute("SELECT type, name, sql FROM sqlite_master").fetchall()) == schema
 
 
 def test_a_read_only_disk_is_refused_before_any_work_and_the_store_is_untouched(tmp_path, disk, clean_backfill):

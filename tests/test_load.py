@@ -11,7 +11,7 @@ from tests.test_cli import run
 
 
 def test_many_feeds_complete_with_bounded_concurrency(tmp_path):
-    n_feeds, per_feed = 24, 5
+    n_feeds, per_feed = 12, 4
     with DemoServer(
         bench_items(n_feeds * per_feed), feeds=n_feeds, delay=0.2
     ) as srv:  # a slow outlet: each page takes 0.2 s

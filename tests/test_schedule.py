@@ -1,8 +1,8 @@
-"""The daily schedule really runs: `kstance serve` (with its own local `prefect server start` on 127.0.0.1) on an
-every-minute cron, against a loopback feed. Prefect's scheduler must create a flow run, the runner must execute
-it to COMPLETED, and the store must hold the feed's articles; the Prefect CLI the README points to must work
-against that server. One server and one run: about 1.5 to 3 minutes on 2 idle cores, mostly the minute boundary and
-start-ups."""
+"""The daily schedule really runs: `kstance serve` (with no PREFECT_API_URL: its own local `prefect server start`
+on 127.0.0.1, the deployments registered with the configured schedule) on an every-minute cron, against a loopback
+feed. Prefect's scheduler must create a flow run, the runner must execute it to COMPLETED, and the store must hold
+the feed's articles; the Prefect CLI the README points to must work against that server. One server and one run:
+about 1.5 to 3 minutes on 2 idle cores, mostly the minute boundary and start-ups."""
 
 import os
 import signal
@@ -41,7 +41,10 @@ def test_serve_runs_the_monitor_on_its_schedule_and_the_prefect_cli_works(tmp_pa
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KSTANCE_", "PREFECT_"))}
         env.update({"KSTANCE_HOME": str(tmp_path / ".kstance"), "KSTANCE_FEEDS": str(tmp_path / "feeds.toml"),
                     "KSTANCE_ALLOW_PRIVATE_ADDRESSES": "true", "KSTANCE_POLITENESS_DELAY_S": "0",
-                    "KSTANCE_SCHEDULE_CRON": "* * * * *", "KSTANCE_SCHEDULE_TIMEZONE": "UTC"})
+                    "KSTANCE_SCHEDULE_CRON": "* * * * *", "KSTANCE_SCHEDULE_TIMEZONE": "UTC",
+                    # Prefect's own clocks, shortened for the test: its scheduler service looks for deployments to
+                    # schedule every 60 s and the runner polls for due runs every 10 s by default
+                    "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5", "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
         serve = subprocess.Popen([KSTANCE, "serve"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, start_new_session=True)
         lines: list[str] = []
@@ -53,6 +56,18 @@ def test_serve_runs_the_monitor_on_its_schedule_and_the_prefect_cli_works(tmp_pa
                 time.sleep(0.5)
             url = next(ln for ln in lines if "Prefect server at " in ln).split("Prefect server at ", 1)[1].split()[0]
             api = f"{url}/api"
+            assert "local Prefect server" in "".join(lines)  # no PREFECT_API_URL: serve started one of its own
+
+            # the three deployments are registered, the monitor with the configured schedule
+            deps = []
+            while len(deps) < 3:
+                assert time.monotonic() < deadline, "".join(lines)
+                r = httpx.post(f"{api}/deployments/filter", json={}, timeout=20)
+                deps = r.json() if r.status_code == 200 else []
+                time.sleep(1)
+            daily = {d["name"]: d for d in deps}["kstance-daily"]
+            assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in daily["schedules"]] == \
+                [("* * * * *", "UTC")]
 
             # the scheduler creates runs for the coming minutes; the runner starts the first one on time ...
             deadline = time.monotonic() + 150
