@@ -183,18 +183,25 @@ _MIGRATING = threading.Lock()
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic, store/migrations). Safe to run at every start, from any
-    thread."""
+    thread. A store already at the newest revision is only read (a reader never waits for a writing run)."""
     from alembic import command
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == set(ScriptDirectory.from_config(cfg).get_heads()):
+        return
     with _MIGRATING, engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE: left to it, each CREATE and
             # ALTER of the migrations commits on its own, and a first start that fails half-way (a full disk, a
             # kill) leaves tables without their revision, which every later start trips over ("table alerts
-            # already exists"). One explicit transaction makes the whole upgrade commit or roll back as one.
+            # already exists"). One explicit transaction makes the whole upgrade commit or roll back as one (and
+            # two processes upgrading at once take turns: the second finds the newest revision).
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")  # one chain: 0001 -> 0002 (integrity) -> 0002_i16 -> 0003 (detector fields)
