@@ -44,6 +44,14 @@ def test_the_detectors_figures_are_stored_read_back_and_shown_in_every_form(smtp
     assert rec["detector"] == {"method": "llr", "statistic": sh.statistic, "threshold": sh.threshold,
                                "rate_per_day": sh.rate_per_day}
 
+    from rich.console import Console
+
+    from flows.present import print_alerts
+
+    listing = Console(record=True, width=200)
+    print_alerts(listing, store)  # `kstance alerts`, as text
+    assert f"found by llr: statistic {sh.statistic:.2f}, threshold {sh.threshold:.2f}" in listing.export_text()
+
     line = how_found(back)
     assert f"statistic {sh.statistic:.2f} against a threshold of {sh.threshold:.2f}" in line
     assert "articles a day" in line
