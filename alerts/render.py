@@ -114,7 +114,8 @@ def html_body(sh: Shift, *, historical: bool = False, links=None, report_url: st
                      f"</div><div><small>{esc(it.link)}</small></div></div>")
     arts = "".join(f"<li><a href=\"{esc(safe_link(u))}\">{esc(u)}</a></li>" for u in _article_links(sh, links))
     note = "<p><em>Historical: found while replaying an archive.</em></p>" if historical else ""
-    found = f"<p style=\"color:#495057\">{esc(how_found(sh))}</p>" if how_found(sh) else ""
+    found = how_found(sh)
+    found = f"<p style=\"color:#495057\">{esc(found)}</p>" if found else ""
     report = (f"<br><p>Report: <a href=\"{esc(safe_link(report_url))}\">{esc(report_url)}</a></p>"
               if report_url else "")
     return (f"<h2>{esc(subject(sh))}</h2><p>{esc(summary_line(sh))}</p>{found}{note}"

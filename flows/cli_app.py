@@ -41,8 +41,6 @@ def cli_settings(**overrides):
     return s
 
 
-
-
 def check_out_dir(label: str, path: Path | None) -> None:
     """An output folder that exists as a folder, or can be made: checked before any work."""
     if path is None:
