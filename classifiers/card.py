@@ -73,7 +73,8 @@ def _what_it_is(meta: dict) -> list[str]:
         f"- Probabilities are temperature-scaled (T = {meta['temperature']}), T fitted on the out-of-fold logits of "
         "the article corpus's sentences (real-style text, both languages).",
         "- An article's verdict per actor is a confidence-weighted vote of its sentences in which Seoul speaks or "
-        "acts and whose `none` probability is under 0.5; strong votes both ways make a mixed (neutral) verdict.",
+        "acts and whose `none` probability is under 0.5; the verdict is the stance with the largest share of the vote, "
+        "its confidence that share.",
         "",
     ]
 
