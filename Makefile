@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/kstance demo
 
+# two pytest-xdist workers, whole test files each (module fixtures are built once): the suite waits on servers and
+# subprocesses much of the time, so two workers on two cores finish sooner (BENCHMARKS.md, "test suite")
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

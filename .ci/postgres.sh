@@ -23,6 +23,8 @@ DO $$ BEGIN
     CREATE ROLE kstance_test LOGIN PASSWORD 'kstance-test-pw';
   END IF;
 END $$;
+-- each pytest-xdist worker makes a database of its own beside this one (tests/conftest.py)
+ALTER ROLE kstance_test CREATEDB;
 CREATE DATABASE kstance_test OWNER kstance_test;
 SQL
 echo "postgresql+psycopg://kstance_test:kstance-test-pw@127.0.0.1:5432/kstance_test"

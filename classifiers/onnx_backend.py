@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,6 +171,7 @@ class OnnxStanceModel(StanceModel):
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
+        self.onnx_path = Path(onnx_path)
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]  # what the export took from the tokenizer
         self.meta = {**base.meta, "backend": "onnx-int8"}
@@ -210,12 +213,35 @@ class OnnxStanceModel(StanceModel):
 def load_onnx_model(artifact_dir: Path, model_spec: str | None, cache_dir: Path) -> OnnxStanceModel:
     artifact_dir = Path(artifact_dir)
     base = StanceModel.load(artifact_dir, model_spec)
+    return OnnxStanceModel(base, cached_export(base, artifact_dir, Path(cache_dir)))
+
+
+def cached_export(base: StanceModel, artifact_dir: Path, cache_dir: Path) -> Path:
+    """The int8 encoder of an artifact, exported on first use. Safe when several processes ask at once and when one
+    is killed half-way: the export runs under a file lock into a temporary folder that is renamed into place whole
+    (its source.json, written last, marks it complete), so a reader never loads a half-written file."""
+    from filelock import FileLock
+
     plan = quant_plan(base.encoder.config)
-    target = Path(cache_dir) / export_key(artifact_dir, plan)
+    target = cache_dir / export_key(artifact_dir, plan)
     path = target / "encoder.int8.onnx"
-    if not path.exists():
-        export_quantized(base, target, plan)
-        (target / "source.json").write_text(json.dumps({"artifact": str(artifact_dir.resolve()), "plan": plan.name,
-                                                        "fp32_nodes": list(plan.fp32_nodes),
-                                                        "reduce_range": plan.reduce_range}))
-    return OnnxStanceModel(base, path)
+    if (target / "source.json").exists():
+        return path
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache_dir / ".export.lock")):
+        if (target / "source.json").exists():  # another process exported it while we waited
+            return path
+        for stale in cache_dir.glob(".export-*.tmp"):  # left by an export that was killed (we hold the lock)
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", suffix=".tmp", dir=cache_dir))
+        try:
+            export_quantized(base, tmp, plan)
+            (tmp / "source.json").write_text(json.dumps({"artifact": str(artifact_dir.resolve()), "plan": plan.name,
+                                                         "fp32_nodes": list(plan.fp32_nodes),
+                                                         "reduce_range": plan.reduce_range}))
+            if target.exists():  # an incomplete folder of an older kstance (no source.json): set it aside
+                shutil.rmtree(target)
+            tmp.rename(target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path

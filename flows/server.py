@@ -20,19 +20,21 @@ class ServerError(RunError, RuntimeError):
 
 
 def _free_port(preferred: int = 4200) -> int:
+    """The preferred port if it is free, else any free one (0: any free one)."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", preferred))
-            return preferred
         except OSError:
             s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
-def local_prefect_server(home: Path, timeout: float = 300.0):
-    """Start `prefect server start` on 127.0.0.1, wait until it answers, yield its API URL, stop it after."""
-    port = _free_port()
+def local_prefect_server(home: Path, timeout: float = 300.0, preferred_port: int = 4200):
+    """Start `prefect server start` on 127.0.0.1, wait until it answers, yield its API URL, stop it after. Prefect's
+    usual port when it is free (its UI where users look for it); `preferred_port=0` for any free port (the test
+    session's shared server, so that it never races a `kstance serve` started beside it for 4200)."""
+    port = _free_port(preferred_port)
     url = f"http://127.0.0.1:{port}/api"
     log_path = home / "prefect-server.log"
     home.mkdir(parents=True, exist_ok=True)

@@ -50,7 +50,7 @@ class SharedPrefectAPI:
             from flows.server import ServerError, local_prefect_server
 
             try:
-                self.url = self._stack.enter_context(local_prefect_server(self.home, timeout=240))
+                self.url = self._stack.enter_context(local_prefect_server(self.home, timeout=240, preferred_port=0))
             except ServerError:
                 self._failed = True
         return {"PREFECT_API_URL": self.url} if self.url else {}
@@ -137,7 +137,30 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     return False
 
 
-POSTGRES_URL = os.environ.get("KSTANCE_TEST_POSTGRES_URL")
+def _worker_postgres_url(url: str | None) -> str | None:
+    """The PostgreSQL database of this test process. With pytest-xdist (`make test` runs two workers) each worker
+    gets a database of its own beside the one .ci/postgres.sh made (`kstance_test_gw0`, ...), created on first use
+    by the test role (CREATEDB), so one worker's reset never drops the tables another is writing."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_postgres_url(os.environ.get("KSTANCE_TEST_POSTGRES_URL"))
+POSTGRES_DB = POSTGRES_URL.rsplit("/", 1)[1] if POSTGRES_URL else None
 
 
 def _reset_postgres(url: str) -> None:

@@ -40,3 +40,18 @@ def test_served_cycles_follow_max_concurrent_requests(tmp_path):
         assert proc.returncode == 0, proc.stderr
         out[value] = proc.stdout.split()[-1]
     assert out == {"7": "7", None: "4"}
+
+
+def test_the_prefect_server_port_is_a_real_free_port():
+    """Prefect's usual 4200 when free, another free port when it is taken, and a real port number when asked
+    for any (0 is not a port a server can be reached on)."""
+    import socket
+
+    from flows.server import _free_port
+
+    assert _free_port(0) > 0
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        assert _free_port(taken) not in (0, taken)

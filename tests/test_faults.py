@@ -19,7 +19,7 @@ from sqlalchemy import select
 from alerts.deliver import parse_channels
 from store import repository as repo
 from store.models import DeliveryRow
-from tests.conftest import POSTGRES_URL, ROOT, _reset_postgres, wait_for
+from tests.conftest import POSTGRES_DB, POSTGRES_URL, ROOT, _reset_postgres, wait_for
 from tests.test_alerts import Inbox, free_port, make_shift
 from tests.test_backfill import dump, write_archive
 from tests.test_cli import one_line_error, run
@@ -81,7 +81,7 @@ def test_a_read_only_postgresql_database_is_a_clear_error_and_nothing_is_written
     first = repo.start_run(store, "monitor")
     store.close()
     admin = psycopg.connect(db_url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
-    admin.execute("ALTER DATABASE kstance_test SET default_transaction_read_only = on")
+    admin.execute(f'ALTER DATABASE "{POSTGRES_DB}" SET default_transaction_read_only = on')
     try:
         store = repo.open_store(db_url)
         with pytest.raises(repo.StoreError, match="read-only") as exc:
@@ -89,7 +89,7 @@ def test_a_read_only_postgresql_database_is_a_clear_error_and_nothing_is_written
         assert "kstance-test-pw" not in str(exc.value)
         store.close()
     finally:
-        admin.execute("ALTER DATABASE kstance_test RESET default_transaction_read_only")
+        admin.execute(f'ALTER DATABASE "{POSTGRES_DB}" RESET default_transaction_read_only')
         admin.close()
     store = repo.open_store(db_url)
     assert repo.start_run(store, "monitor") == first + 1

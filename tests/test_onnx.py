@@ -11,10 +11,35 @@ pytest.importorskip("onnxruntime")
 
 
 @pytest.fixture(scope="module")
-def onnx_model(tmp_path_factory):
+def onnx_cache(tmp_path_factory, model):
+    """An export cache as a killed export leaves it: the artifact's folder holding a truncated int8 file and no
+    source.json, and a half-written temporary folder beside it."""
+    from classifiers.onnx_backend import export_key, quant_plan
+
+    cache = tmp_path_factory.mktemp("onnx")
+    target = cache / export_key(seeds_dir() / "model", quant_plan(model.encoder.config))
+    target.mkdir()
+    (target / "encoder.int8.onnx").write_bytes(b"\x08\x07half an export")
+    (cache / ".export-killed.tmp").mkdir()
+    (cache / ".export-killed.tmp" / "encoder.fp32.onnx").write_bytes(b"\x08\x07")
+    return cache
+
+
+@pytest.fixture(scope="module")
+def onnx_model(onnx_cache):
     from classifiers.onnx_backend import load_onnx_model
 
-    return load_onnx_model(seeds_dir() / "model", None, tmp_path_factory.mktemp("onnx"))
+    return load_onnx_model(seeds_dir() / "model", None, onnx_cache)
+
+
+def test_a_killed_export_is_redone_not_loaded(onnx_cache, onnx_model):
+    """The damaged cache above loads a fresh, complete export (the agreement tests below read it), and the killed
+    export's temporary folder is gone."""
+    assert onnx_model.session is not None
+    folder = onnx_model.onnx_path.parent
+    assert (folder / "source.json").exists() and folder.parent == onnx_cache
+    assert onnx_model.onnx_path.stat().st_size > 10_000_000
+    assert not list(onnx_cache.glob(".export-*.tmp"))
 
 
 def test_embeddings_agree_with_pytorch(model, onnx_model):

@@ -115,7 +115,10 @@ def test_a_full_flip_is_found_within_the_stated_delay(rate, warm, max_days, max_
             assert (s.detected_at - change).days <= max_days
         if max_articles is not None:
             assert sum(1 for o in obs if change <= o.published <= s.detected_at) <= max_articles
-        assert s.rate_per_day == pytest.approx(rate, rel=0.8) and s.statistic > s.threshold
+        # the recorded rate is the detector's estimate from its last 20 articles: at 0.1 a day their span is a
+        # Gamma(19) of about 190 +- 44 days, so one estimate falls within 2.5x of the true rate 999 times in 1,000;
+        # at 20 a day they span one to two days, counted whole (20 / 3 days at worst: a third of the rate)
+        assert rate / 3.1 <= s.rate_per_day <= rate * 2.5 and s.statistic > s.threshold
 
 
 def test_reference_moves_after_a_shift_and_a_return_is_a_new_shift():
