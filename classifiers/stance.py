@@ -114,6 +114,7 @@ class StanceModel:
         self.languages = tuple(meta.get("languages", ["en"]))
         self.input_format = meta.get("input_format", "plain")
         self.batch_size = 32
+        self.encoder_fingerprint = ""  # of the base encoder's weights, when loaded from a folder (load)
 
     def use_threads(self, n: int) -> None:
         """Cap the cores one forward pass may use (a Dask worker process gets one)."""
@@ -142,7 +143,9 @@ class StanceModel:
         fp = model_fingerprint(model_dir)
         if meta.get("base_fingerprint") and fp != meta["base_fingerprint"]:
             meta = {**meta, "warning": f"artifact fitted on encoder {meta['base_fingerprint']}, loaded on {fp}"}
-        return cls(tokenizer, encoder, head, meta.get("temperature", 1.0), meta)
+        model = cls(tokenizer, encoder, head, meta.get("temperature", 1.0), meta)
+        model.encoder_fingerprint = fp
+        return model
 
     # -- sentence level --------------------------------------------------------------------------
     def embed(self, actors: list[str], sentences: list[str]) -> np.ndarray:

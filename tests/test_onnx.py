@@ -17,7 +17,7 @@ def onnx_cache(tmp_path_factory, model):
     from classifiers.onnx_backend import export_key, quant_plan
 
     cache = tmp_path_factory.mktemp("onnx")
-    target = cache / export_key(seeds_dir() / "model", quant_plan(model.encoder.config))
+    target = cache / export_key(seeds_dir() / "model", quant_plan(model.encoder.config), model.encoder_fingerprint)
     target.mkdir()
     (target / "encoder.int8.onnx").write_bytes(b"\x08\x07half an export")
     (cache / ".export-killed.tmp").mkdir()
@@ -86,6 +86,8 @@ def test_quantisation_plan_follows_the_encoder_and_keys_the_cache(tmp_path):
         QuantPlan("e5-small", E5_PLAN.fp32_nodes, False))}
     assert len(keys) == 4  # another plan (nodes kept in fp32, weight range) is another cache folder
     assert export_key(tmp_path, QuantPlan("renamed", E5_PLAN.fp32_nodes, True)) == export_key(tmp_path, E5_PLAN)
+    # the same artifact loaded on another encoder (KSTANCE_MODEL) is another cache folder
+    assert export_key(tmp_path, E5_PLAN, "cd1caf1812415a43") != export_key(tmp_path, E5_PLAN, "0123456789abcdef")
 
 
 def test_backend_is_selectable_by_setting(kstance_env, monkeypatch):
