@@ -154,6 +154,10 @@ def _worker_postgres_url(url: str | None) -> str | None:
         with engine.connect() as conn:
             if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # say what to do rather than fail every PostgreSQL test one by one
+        raise RuntimeError(f"KSTANCE_TEST_POSTGRES_URL: cannot make this test worker's database {name} "
+                           f"({type(exc).__name__}); the role needs CREATEDB (.ci/postgres.sh grants it), or run the "
+                           "suite in one process: make test TEST_WORKERS=0") from None
     finally:
         engine.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
