@@ -247,4 +247,21 @@ def cached_export(base: StanceModel, artifact_dir: Path, cache_dir: Path) -> Pat
             tmp.rename(target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        _prune_older_exports(cache_dir, artifact_dir, keep=target)
     return path
+
+
+def _prune_older_exports(cache_dir: Path, artifact_dir: Path, keep: Path) -> None:
+    """Exports of an earlier calibration of the artifact at this same path are never loaded again: remove them
+    (about 150 MB each). Exports of other artifacts, and of this one on another encoder or plan, stay."""
+    here = str(Path(artifact_dir).resolve())
+    current = keep.name.split("-", 1)[0]  # the artifact's fingerprint (export_key)
+    for folder in cache_dir.iterdir():
+        if folder.name.split("-", 1)[0] == current or not (folder / "source.json").is_file():
+            continue
+        try:
+            same = json.loads((folder / "source.json").read_text()).get("artifact") == here
+        except (OSError, ValueError, AttributeError):
+            continue
+        if same:
+            shutil.rmtree(folder, ignore_errors=True)

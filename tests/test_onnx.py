@@ -1,4 +1,6 @@
 """The ONNX Runtime int8 backend agrees with PyTorch: embeddings at cosine >= 0.98, dev macro-F1 within 0.01."""
+import json
+
 import numpy as np
 import pytest
 
@@ -22,6 +24,10 @@ def onnx_cache(tmp_path_factory, model):
     (target / "encoder.int8.onnx").write_bytes(b"\x08\x07half an export")
     (cache / ".export-killed.tmp").mkdir()
     (cache / ".export-killed.tmp" / "encoder.fp32.onnx").write_bytes(b"\x08\x07")
+    # an export of this artifact's earlier calibration, and one of another artifact
+    for name, artifact in (("0older-export", seeds_dir() / "model"), ("other-artifact", cache / "elsewhere")):
+        (cache / name).mkdir()
+        (cache / name / "source.json").write_text(json.dumps({"artifact": str(artifact.resolve())}))
     return cache
 
 
@@ -33,13 +39,14 @@ def onnx_model(onnx_cache):
 
 
 def test_a_killed_export_is_redone_not_loaded(onnx_cache, onnx_model):
-    """The damaged cache above loads a fresh, complete export (the agreement tests below read it), and the killed
-    export's temporary folder is gone."""
+    """The damaged cache above loads a fresh, complete export (the agreement tests below read it); the killed
+    export's temporary folder and the earlier export of the same artifact are gone, another artifact's stays."""
     assert onnx_model.session is not None
     folder = onnx_model.onnx_path.parent
     assert (folder / "source.json").exists() and folder.parent == onnx_cache
     assert onnx_model.onnx_path.stat().st_size > 10_000_000
     assert not list(onnx_cache.glob(".export-*.tmp"))
+    assert not (onnx_cache / "0older-export").exists() and (onnx_cache / "other-artifact").exists()
 
 
 def test_embeddings_agree_with_pytorch(model, onnx_model):
