@@ -18,13 +18,12 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import shutil
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from classifiers.cache_folder import build_in_place
 from classifiers.e5_file import SourceError, bert_config, bert_state_dict, read_source
 from classifiers.e5_tokenizer import build_tokenizer, tokenizer_config
 
@@ -132,28 +131,9 @@ def folder_is_valid(folder: Path, source_sha256: str, verify: bool = False) -> b
 def e5_small_dir(cache_dir: str | Path | None = None, *, source: Path | None = None, verify: bool = False) -> Path:
     """The transformers folder of multilingual-e5-small, built on first use. Safe when several processes ask at once:
     the build happens under a file lock, in a temporary folder renamed into place only when complete."""
-    from filelock import FileLock
-
     source = Path(source) if source else source_path()
     cache = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     checksum = source_checksum(source)
-    folder = cache / f"{FOLDER_PREFIX}{checksum[:16]}"
-    if folder_is_valid(folder, checksum, verify):
-        return folder
-    cache.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cache / f".{FOLDER_PREFIX}build.lock")):
-        if folder_is_valid(folder, checksum, verify):  # another process built it while we waited
-            return folder
-        for stale in cache.glob(f".{FOLDER_PREFIX}*.tmp*"):  # left by a build that was killed (we hold the lock)
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{FOLDER_PREFIX}", suffix=".tmp", dir=cache))
-        try:
-            build_folder(source, tmp / "model")
-            if folder.exists():  # damaged or partial: move it aside first (a rename cannot replace a folder)
-                trash = Path(tempfile.mkdtemp(prefix=f".{FOLDER_PREFIX}", suffix=".tmp-old", dir=cache))
-                folder.rename(trash / "model")
-                shutil.rmtree(trash, ignore_errors=True)
-            (tmp / "model").rename(folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+    return build_in_place(cache / f"{FOLDER_PREFIX}{checksum[:16]}",
+                          ready=lambda f: folder_is_valid(f, checksum, verify),
+                          build=lambda dest: build_folder(source, dest), prefix=f".{FOLDER_PREFIX}")

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from classifiers.cache_folder import build_in_place
 from classifiers.encoder import encode_pairs, length_sorted_batches
 from classifiers.stance import StanceModel, pair_inputs
 
@@ -223,32 +223,18 @@ def cached_export(base: StanceModel, artifact_dir: Path, cache_dir: Path) -> Pat
     """The int8 encoder of an artifact, exported on first use. Safe when several processes ask at once and when one
     is killed half-way: the export runs under a file lock into a temporary folder that is renamed into place whole
     (its source.json, written last, marks it complete), so a reader never loads a half-written file."""
-    from filelock import FileLock
-
     plan = quant_plan(base.encoder.config)
     target = cache_dir / export_key(artifact_dir, plan, base.encoder_fingerprint)
-    path = target / "encoder.int8.onnx"
-    if (target / "source.json").exists():
-        return path
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cache_dir / ".export.lock")):
-        if (target / "source.json").exists():  # another process exported it while we waited
-            return path
-        for stale in cache_dir.glob(".export-*.tmp"):  # left by an export that was killed (we hold the lock)
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".export-", suffix=".tmp", dir=cache_dir))
-        try:
-            export_quantized(base, tmp, plan)
-            (tmp / "source.json").write_text(json.dumps({"artifact": str(artifact_dir.resolve()), "plan": plan.name,
-                                                         "fp32_nodes": list(plan.fp32_nodes),
-                                                         "reduce_range": plan.reduce_range}))
-            if target.exists():  # an incomplete folder of an older kstance (no source.json): set it aside
-                shutil.rmtree(target)
-            tmp.rename(target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    if not (target / "source.json").exists():
+        def build(dest: Path) -> None:
+            export_quantized(base, dest, plan)
+            (dest / "source.json").write_text(json.dumps({"artifact": str(artifact_dir.resolve()), "plan": plan.name,
+                                                          "fp32_nodes": list(plan.fp32_nodes),
+                                                          "reduce_range": plan.reduce_range}))
+
+        build_in_place(target, ready=lambda f: (f / "source.json").exists(), build=build, prefix=".export-")
         _prune_older_exports(cache_dir, artifact_dir, keep=target)
-    return path
+    return target / "encoder.int8.onnx"
 
 
 def _prune_older_exports(cache_dir: Path, artifact_dir: Path, keep: Path) -> None:
