@@ -132,6 +132,11 @@ def open_store(url: str, busy_timeout_s: float = 30.0) -> Store:
         connect_args = {}
         if sa_url.get_backend_name() == "postgresql":
             connect_args["options"] = f"-c lock_timeout={int(busy_timeout_s * 1000)}"
+        elif sa_url.get_backend_name() == "sqlite":
+            # the wait for a lock from the connection's first statement: the pragmas below run before any
+            # PRAGMA busy_timeout could, and Python's sqlite3 would give them its own 5 s (a fresh store whose first
+            # migration ran longer than that, under load, failed the other openers with "database is locked")
+            connect_args["timeout"] = busy_timeout_s
         engine = create_engine(url, pool_pre_ping=True, future=True, connect_args=connect_args)
     except Exception as exc:
         raise StoreError(f"bad database URL {mask_url(url)}: {scrub(str(exc), url)}") from None
@@ -139,8 +144,8 @@ def open_store(url: str, busy_timeout_s: float = 30.0) -> Store:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers do not block the writer
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
     try:

@@ -42,6 +42,28 @@ def test_opening_twice_is_harmless(db_url):
     s.close()
 
 
+def test_opening_waits_its_busy_timeout_for_a_first_migration_that_runs_past_five_seconds(tmp_path):
+    """Under load a fresh store's first migration ran past the 5 s that Python's sqlite3 waits by default, and the
+    other openers failed with "database is locked" in the connection's first pragma, before the store's own
+    busy timeout (30 s) applied. Another connection holds the fresh file's write lock for 5.5 s here."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "k.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("CREATE TABLE other_writer (a)")
+    released = threading.Timer(5.5, lambda: holder.execute("COMMIT"))
+    released.start()
+    try:
+        store = repo.open_store(f"sqlite:///{path}")
+        assert repo.counts(store)["judgments"] == 0
+        store.close()
+    finally:
+        released.join()
+        holder.close()
+
+
 def test_threads_opening_one_store_at_once_all_get_it(tmp_path):
     """The monitor's feed tasks run in threads and each opens the store, which migrates it: Alembic's module-level
     context is not thread-safe (KeyError 'script' seen when two threads migrated at once)."""
