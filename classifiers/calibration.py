@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.companion import load_companion
 from classifiers.corpus import (
     LABELS,
     Example,
@@ -22,7 +23,7 @@ from classifiers.corpus_cv import CorpusFit, article_cross_validation
 from classifiers.encoder import bundled_model_dir, lora_state, merge_lora, model_fingerprint, resolve_model
 from classifiers.head import evaluate, fit_head, with_speaker_filter
 from classifiers.speakers import language_of
-from classifiers.stance import StanceHead, StanceModel
+from classifiers.stance import StanceHead, StanceModel, mark_target
 from classifiers.training import INPUT_FORMAT, Progress, TrainConfig, first_adapted, train
 
 ARTIFACT_VERSION = 1
@@ -74,6 +75,10 @@ def _stage_one(examples: list[Example], model_dir: str, model_spec: str, cfg: Tr
     tok, enc, _, written_features = train(examples, model_dir, cfg, progress, tag="encoder", features=True)
     adapter = lora_state(enc)
     merge_lora(enc)
+    companion = load_companion(cfg.companion)
+    if companion is not None:  # the head reads the frozen companion's features beside the adapted encoder's
+        written_features = np.hstack([written_features, companion.features(
+            [mark_target(e.text, e.actor) for e in examples])])
     languages = sorted({language_of(e.text) or "en" for e in examples})
     meta = {
         "version": ARTIFACT_VERSION,
@@ -84,7 +89,10 @@ def _stage_one(examples: list[Example], model_dir: str, model_spec: str, cfg: Tr
         "input_format": INPUT_FORMAT,
         "lora": {"rank": cfg.rank, "alpha": cfg.alpha, "first_layer": first_adapted(enc, cfg)},
     }
-    model = StanceModel(tok, enc, StanceHead(enc.config.hidden_size), 1.0, meta)
+    if companion is not None:
+        meta["companion"] = {"name": companion.name, "dim": companion.dim, "fingerprint": companion.fingerprint}
+    model = StanceModel(tok, enc, StanceHead(written_features.shape[1]), 1.0, meta)
+    model.companion = companion
     return model, adapter, written_features
 
 

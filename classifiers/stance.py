@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from classifiers.actors import ACTOR_NAMES, find_mentions
+from classifiers.companion import load_companion
 from classifiers.corpus import LABELS
 from classifiers.encoder import (
     add_lora,
@@ -115,10 +116,13 @@ class StanceModel:
         self.input_format = meta.get("input_format", "plain")
         self.batch_size = 32
         self.encoder_fingerprint = ""  # of the base encoder's weights, when loaded from a folder (load)
+        self.companion = None  # a frozen second encoder whose features follow the transformer's (classifiers.companion)
 
     def use_threads(self, n: int) -> None:
         """Cap the cores one forward pass may use (a Dask worker process gets one)."""
         torch.set_num_threads(max(1, n))
+        if self.companion is not None:
+            self.companion.use_threads(n)
 
     # -- loading ---------------------------------------------------------------------------------
     @classmethod
@@ -138,18 +142,32 @@ class StanceModel:
         encoder.load_state_dict({k[len("encoder."):]: v for k, v in weights.items() if k.startswith("encoder.")},
                                 strict=False)
         merge_lora(encoder)
-        head = StanceHead(encoder.config.hidden_size)
+        companion = load_companion(meta.get("companion"), torch.get_num_threads())
+        head = StanceHead(encoder.config.hidden_size + (companion.dim if companion else 0))
         head.load_state_dict({k[len("head."):]: v for k, v in weights.items() if k.startswith("head.")})
         fp = model_fingerprint(model_dir)
         if meta.get("base_fingerprint") and fp != meta["base_fingerprint"]:
             meta = {**meta, "warning": f"artifact fitted on encoder {meta['base_fingerprint']}, loaded on {fp}"}
+        recorded = (meta.get("companion") or {}).get("fingerprint")
+        if companion and recorded and companion.fingerprint != recorded:
+            meta = {**meta, "warning": f"artifact fitted on companion weights {recorded}, "
+                                       f"loaded on {companion.fingerprint}"}
         model = cls(tokenizer, encoder, head, meta.get("temperature", 1.0), meta)
         model.encoder_fingerprint = fp
+        model.companion = companion
         return model
 
     # -- sentence level --------------------------------------------------------------------------
     def embed(self, actors: list[str], sentences: list[str]) -> np.ndarray:
-        """Mean-pooled encoder outputs of the (target, sentence) pairs: what the head reads."""
+        """What the head reads: the adapted encoder's mean-pooled outputs of the (target, sentence) pairs, then the
+        companion encoder's embeddings of the target-marked sentences when the model has one."""
+        pooled = self.encoder_features(actors, sentences)
+        if self.companion is None:
+            return pooled
+        return np.hstack([pooled, self.companion.features([mark_target(s, a) for s, a in zip(sentences, actors)])])
+
+    def encoder_features(self, actors: list[str], sentences: list[str]) -> np.ndarray:
+        """Mean-pooled outputs of the adapted transformer for the (target, sentence) pairs."""
         queries, texts = pair_inputs(actors, sentences, self.input_format)
         out = np.zeros((len(sentences), self.encoder.config.hidden_size), dtype=np.float32)
         with torch.inference_mode():

@@ -41,6 +41,8 @@ class TrainConfig:
     folds: int = 5  # cross-validation over the article corpus, grouped by month
     l2: float = 1e-3  # the head's L2 penalty in stage two
     weight_decay: float = 0.01
+    # a frozen second encoder whose features join the adapted encoder's in the stage-two head (None: e5's alone)
+    companion: str | None = "use-m3"
     limit: int | None = None  # train on the first N examples only (tests)
 
 
