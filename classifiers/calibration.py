@@ -70,8 +70,9 @@ def calibrate(out_dir: Path, *, cfg: TrainConfig | None = None, model_spec: str 
 
 def _stage_one(examples: list[Example], model_dir: str, model_spec: str, cfg: TrainConfig,
                progress: Progress | None) -> tuple[StanceModel, dict, np.ndarray]:
-    """The adapted encoder (LoRA merged into its weights) in a model with a blank head, its metadata so far, the
-    adapter's weights and the written pairs' features."""
+    """The adapted encoder (LoRA merged into its weights) in a model with a blank head and its companion encoder
+    (when cfg names one), its metadata so far, the adapter's weights and the written pairs' features (the adapted
+    encoder's, then the companion's)."""
     tok, enc, _, written_features = train(examples, model_dir, cfg, progress, tag="encoder", features=True)
     adapter = lora_state(enc)
     merge_lora(enc)
