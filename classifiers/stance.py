@@ -148,10 +148,6 @@ class StanceModel:
         fp = model_fingerprint(model_dir)
         if meta.get("base_fingerprint") and fp != meta["base_fingerprint"]:
             meta = {**meta, "warning": f"artifact fitted on encoder {meta['base_fingerprint']}, loaded on {fp}"}
-        recorded = (meta.get("companion") or {}).get("fingerprint")
-        if companion and recorded and companion.fingerprint != recorded:
-            meta = {**meta, "warning": f"artifact fitted on companion weights {recorded}, "
-                                       f"loaded on {companion.fingerprint}"}
         model = cls(tokenizer, encoder, head, meta.get("temperature", 1.0), meta)
         model.encoder_fingerprint = fp
         model.companion = companion
@@ -161,15 +157,16 @@ class StanceModel:
     def embed(self, actors: list[str], sentences: list[str]) -> np.ndarray:
         """What the head reads: the adapted encoder's mean-pooled outputs of the (target, sentence) pairs, then the
         companion encoder's embeddings of the target-marked sentences when the model has one."""
-        pooled = self.encoder_features(actors, sentences)
+        queries, texts = pair_inputs(actors, sentences, self.input_format)
+        pooled = self.encoder_features(queries, texts)
         if self.companion is None:
             return pooled
-        return np.hstack([pooled, self.companion.features([mark_target(s, a) for s, a in zip(sentences, actors)])])
+        marked = texts if self.input_format != "plain" else [mark_target(s, a) for s, a in zip(sentences, actors)]
+        return np.hstack([pooled, self.companion.features(marked)])
 
-    def encoder_features(self, actors: list[str], sentences: list[str]) -> np.ndarray:
-        """Mean-pooled outputs of the adapted transformer for the (target, sentence) pairs."""
-        queries, texts = pair_inputs(actors, sentences, self.input_format)
-        out = np.zeros((len(sentences), self.encoder.config.hidden_size), dtype=np.float32)
+    def encoder_features(self, queries: list[str], texts: list[str]) -> np.ndarray:
+        """Mean-pooled outputs of the adapted transformer for the pairs (pair_inputs: first and second segments)."""
+        out = np.zeros((len(texts), self.encoder.config.hidden_size), dtype=np.float32)
         with torch.inference_mode():
             for idx in length_sorted_batches([len(s) for s in texts], self.batch_size):
                 enc = encode_pairs(self.tokenizer, queries, texts, idx)
