@@ -10,16 +10,17 @@ from typing import Callable
 
 
 def build_in_place(folder: Path, *, ready: Callable[[Path], bool], build: Callable[[Path], object],
-                   prefix: str) -> Path:
+                   prefix: str, wait: bool = True) -> Path:
     """`folder`, built by `build(dest)` unless `ready(folder)` says it is complete. `prefix` names the lock and the
-    temporary folders in the parent (leftovers of a killed build are removed by the next one)."""
+    temporary folders in the parent (leftovers of a killed build are removed by the next one). Without `wait`, a
+    build another process holds the lock for raises filelock.Timeout at once instead of waiting for it."""
     from filelock import FileLock
 
     if ready(folder):
         return folder
     cache = folder.parent
     cache.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cache / f"{prefix}build.lock")):
+    with FileLock(str(cache / f"{prefix}build.lock"), timeout=-1 if wait else 0):
         if ready(folder):  # another process built it while we waited
             return folder
         for stale in cache.glob(f"{prefix}*.tmp*"):  # left by a build that was killed (we hold the lock)

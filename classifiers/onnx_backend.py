@@ -20,6 +20,7 @@ from torch import nn
 
 from classifiers.cache_folder import build_in_place
 from classifiers.encoder import encode_pairs, length_sorted_batches
+from classifiers.snapshot import artifact_fingerprint
 from classifiers.stance import StanceModel
 
 
@@ -35,13 +36,6 @@ class _KeywordEncoder(nn.Module):
 
     def forward(self, *inputs):
         return self.encoder(**dict(zip(self.input_names, inputs))).last_hidden_state
-
-
-def artifact_fingerprint(artifact_dir: Path) -> str:
-    h = hashlib.sha256()
-    for name in ("model.json", "adapter.safetensors"):
-        h.update((artifact_dir / name).read_bytes())
-    return h.hexdigest()[:16]
 
 
 def export_key(artifact_dir: Path, plan: QuantPlan, encoder: str = "") -> str:
@@ -179,6 +173,7 @@ class OnnxStanceModel(StanceModel):
         self.meta = {**base.meta, "backend": "onnx-int8"}
         self.encoder_fingerprint = base.encoder_fingerprint
         self.companion = base.companion
+        self.model_dir, self.from_snapshot = base.model_dir, base.from_snapshot
         self.batch_size = 8  # with one batch per thread: 508/s at 8, 444/s at 16, 400/s at 32 on 2 cores
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
@@ -229,7 +224,9 @@ def cached_export(base: StanceModel, artifact_dir: Path, cache_dir: Path) -> Pat
     target = cache_dir / export_key(artifact_dir, plan, base.encoder_fingerprint)
     if not (target / "source.json").exists():
         def build(dest: Path) -> None:
-            export_quantized(base, dest, plan)
+            # the export traces the transformers model: a model loaded from its start-up snapshot is loaded again
+            eager = StanceModel.load(artifact_dir, base.model_dir, snapshot=False) if base.from_snapshot else base
+            export_quantized(eager, dest, plan)
             (dest / "source.json").write_text(json.dumps({"artifact": str(artifact_dir.resolve()), "plan": plan.name,
                                                           "fp32_nodes": list(plan.fp32_nodes),
                                                           "reduce_range": plan.reduce_range}))

@@ -14,6 +14,7 @@ from classifiers.actors import ACTOR_NAMES, find_mentions
 from classifiers.companion import load_companion
 from classifiers.corpus import LABELS
 from classifiers.encoder import (
+    MAX_TOKENS,
     add_lora,
     encode_pairs,
     fresh_model,
@@ -117,6 +118,8 @@ class StanceModel:
         self.batch_size = 32
         self.encoder_fingerprint = ""  # of the base encoder's weights, when loaded from a folder (load)
         self.companion = None  # a frozen second encoder whose features follow the transformer's (classifiers.companion)
+        self.model_dir = ""  # the base encoder's folder (load)
+        self.from_snapshot = False  # the encoder came from its start-up snapshot (classifiers.snapshot)
 
     def use_threads(self, n: int) -> None:
         """Cap the cores one forward pass may use (a Dask worker process gets one)."""
@@ -126,8 +129,15 @@ class StanceModel:
 
     # -- loading ---------------------------------------------------------------------------------
     @classmethod
-    def load(cls, artifact_dir: str | Path, model_spec: str | None = None) -> "StanceModel":
+    def load(cls, artifact_dir: str | Path, model_spec: str | None = None, *, snapshot: bool = True,
+             cache_dir: str | Path | None = None) -> "StanceModel":
+        """The calibrated classifier. With `snapshot` (the default), the adapted encoder comes from its start-up
+        snapshot when one is cached (classifiers.snapshot: torch alone, no transformers import), and one is made after
+        a load through transformers; judgments are the same either way."""
         from safetensors.torch import load_file
+
+        from classifiers import snapshot as snap
+        from classifiers.multilingual import default_cache_dir
 
         artifact_dir = Path(artifact_dir)
         meta_path = artifact_dir / "model.json"
@@ -135,22 +145,35 @@ class StanceModel:
             raise FileNotFoundError(f"no calibrated model in {artifact_dir} (run `kstance calibrate`)")
         meta = json.loads(meta_path.read_text())
         model_dir = resolve_model(model_spec or meta.get("base_model"))
-        tokenizer, encoder = fresh_model(model_dir)
+        fp = model_fingerprint(model_dir)
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        use_snapshot = snapshot and snap.supported(Path(model_dir))
+        loaded = snap.load(Path(model_dir), artifact_dir, fp, cache, MAX_TOKENS) if use_snapshot else None
         weights = load_file(str(artifact_dir / "adapter.safetensors"))
-        lora = meta["lora"]
-        add_lora(encoder, rank=lora["rank"], alpha=lora["alpha"], first_layer=lora.get("first_layer", 0))
-        encoder.load_state_dict({k[len("encoder."):]: v for k, v in weights.items() if k.startswith("encoder.")},
-                                strict=False)
-        merge_lora(encoder)
+        if loaded:
+            tokenizer, encoder = loaded
+        else:
+            tokenizer, encoder = fresh_model(model_dir)
+            lora = meta["lora"]
+            add_lora(encoder, rank=lora["rank"], alpha=lora["alpha"], first_layer=lora.get("first_layer", 0))
+            encoder.load_state_dict({k[len("encoder."):]: v for k, v in weights.items() if k.startswith("encoder.")},
+                                    strict=False)
+            merge_lora(encoder)
+            if use_snapshot:
+                try:
+                    snap.save(encoder, tokenizer, Path(model_dir), artifact_dir, fp, cache)
+                except Exception:  # noqa: BLE001 (a cache: a read-only or full cache folder must not stop judging)
+                    pass
         companion = load_companion(meta.get("companion"), torch.get_num_threads())
         head = StanceHead(encoder.config.hidden_size + (companion.dim if companion else 0))
         head.load_state_dict({k[len("head."):]: v for k, v in weights.items() if k.startswith("head.")})
-        fp = model_fingerprint(model_dir)
         if meta.get("base_fingerprint") and fp != meta["base_fingerprint"]:
             meta = {**meta, "warning": f"artifact fitted on encoder {meta['base_fingerprint']}, loaded on {fp}"}
         model = cls(tokenizer, encoder, head, meta.get("temperature", 1.0), meta)
         model.encoder_fingerprint = fp
         model.companion = companion
+        model.model_dir = model_dir
+        model.from_snapshot = loaded is not None
         return model
 
     # -- sentence level --------------------------------------------------------------------------
