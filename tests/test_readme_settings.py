@@ -5,7 +5,8 @@ from pathlib import Path
 from flows.settings import Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-NOT_FIELDS = {"KSTANCE_CONFIG", "KSTANCE_DEBUG"}  # read by the command itself, not settings
+# read from the environment by the command itself (config, debug) or by the encoder's cache (cache dir), not settings
+NOT_FIELDS = {"KSTANCE_CONFIG", "KSTANCE_DEBUG", "KSTANCE_CACHE_DIR"}
 
 
 def _table_names() -> set[str]:

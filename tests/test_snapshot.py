@@ -24,11 +24,11 @@ def cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def eager(cache):
     """The classifier through transformers; loading it makes the snapshot in `cache`."""
-    model = StanceModel.load(ARTIFACT, snapshot=False)
-    assert not model.from_snapshot and not list(cache.iterdir())
-    made = StanceModel.load(ARTIFACT, cache_dir=cache)
-    assert not made.from_snapshot  # the first load goes through transformers and leaves the snapshot behind
+    assert not list(cache.iterdir())
+    model = StanceModel.load(ARTIFACT, cache_dir=cache)
+    assert not model.from_snapshot  # the first load goes through transformers and leaves the snapshot behind
     assert len(list(cache.glob(f"{snapshot.PREFIX}*/{snapshot.TRACE_FILE}"))) == 1
+    assert not StanceModel.load(ARTIFACT, snapshot=False, cache_dir=cache).from_snapshot  # asked not to use it
     return model
 
 
@@ -36,7 +36,7 @@ def _texts():
     """Dev pairs (English) and article openings (English and Korean, many past 128 tokens: truncated)."""
     dev = dev_examples()
     arts = read_articles()
-    texts = [e.text for e in dev] + [a.document[:2500] for a in arts]
+    texts = [e.text for e in dev] + [a.document[:1200] for a in arts]
     queries = [query_for(e.actor) for e in dev] + [query_for("KP")] * len(arts)
     return queries, texts
 
@@ -48,7 +48,7 @@ def test_the_snapshot_gives_the_transformers_models_tokens_and_outputs_to_the_bi
     assert any(len(eager.tokenizer(q, t, truncation="only_second", max_length=128)["input_ids"]) == 128
                for q, t in zip(queries[-20:], texts[-20:]))  # some inputs are truncated
     checked = 0
-    for size in (1, 9, 24):  # one pair (no padding) and batches padded to their longest
+    for size in (1, 16):  # one pair (no padding) and batches padded to their longest
         for start in range(0, len(texts), 199):
             idx = list(range(start, min(start + size, len(texts))))
             a, b = encode_pairs(eager.tokenizer, queries, texts, idx), encode_pairs(fast.tokenizer, queries, texts, idx)
@@ -56,7 +56,7 @@ def test_the_snapshot_gives_the_transformers_models_tokens_and_outputs_to_the_bi
             with torch.inference_mode():
                 assert torch.equal(eager.encoder(**a).last_hidden_state, fast.encoder(**b).last_hidden_state)
             checked += 1
-    assert checked >= 9  # three batch sizes at three or more places
+    assert checked >= 6  # two batch sizes at three or more places
     korean = [a.document for a in read_articles() if a.language == "ko"][:6]
     english = [a.document for a in read_articles() if a.language == "en"][:6]
     assert eager.judge_texts(korean + english) == fast.judge_texts(korean + english)
