@@ -179,7 +179,14 @@ class StanceModel:
     # -- sentence level --------------------------------------------------------------------------
     def embed(self, actors: list[str], sentences: list[str]) -> np.ndarray:
         """What the head reads: the adapted encoder's mean-pooled outputs of the (target, sentence) pairs, then the
-        companion encoder's embeddings of the target-marked sentences when the model has one."""
+        companion encoder's embeddings of the target-marked sentences when the model has one. A pair that recurs
+        (wire boilerplate, a text that repeats itself) is encoded once: the features are a function of the pair."""
+        pairs = list(zip(actors, sentences))
+        unique = list(dict.fromkeys(pairs))
+        if len(unique) < len(pairs):
+            row = {pair: i for i, pair in enumerate(unique)}
+            features = self.embed([a for a, _ in unique], [s for _, s in unique])
+            return features[[row[pair] for pair in pairs]]
         queries, texts = pair_inputs(actors, sentences, self.input_format)
         pooled = self.encoder_features(queries, texts)
         if self.companion is None:

@@ -1,6 +1,8 @@
 """The calibrated classifier as shipped in seeds/model: contract, attribution, bad input."""
 import json
 
+import pytest
+
 from classifiers.corpus import seed_articles
 from classifiers.stance import STANCES, candidate_sentences
 
@@ -67,6 +69,26 @@ def test_bad_input_gives_no_judgment_and_a_reason_never_a_crash(model):
     assert v.judgments and v.judgments[0].actor == "US"
     mixed = "Seoul said 北 and 日本 and Россия — ミサイル 🚀 " * 50
     assert model.judge_text(mixed).judgments is not None
+
+
+def test_a_sentence_repeated_through_a_batch_is_encoded_once(model, monkeypatch):
+    encoded: list[int] = []
+    original = model.encoder_features
+
+    def counting(queries, texts):
+        encoded.append(len(texts))
+        return original(queries, texts)
+
+    monkeypatch.setattr(model, "encoder_features", counting)
+    line = "Seoul said it would expand cooperation with Washington on supply chains. "
+    once = "The foreign ministry lodged a strong protest with Tokyo over the textbook."
+    verdicts = model.judge_texts([line * 300, line * 2 + once, once])
+    assert encoded == [2]  # 303 candidate pairs, two of them different
+    assert [sorted(j.actor for j in v.judgments) for v in verdicts] == [["US"], ["JP", "US"], ["JP"]]
+    alone = model.judge_texts([line])[0].judgments[0]
+    # (the same up to float noise: padding in a batch of two pairs instead of one)
+    assert verdicts[0].judgments[0].stance == alone.stance
+    assert verdicts[0].judgments[0].confidence == pytest.approx(alone.confidence, abs=1e-4)
 
 
 def test_a_korean_article_is_judged_with_its_evidence(model):
