@@ -121,7 +121,16 @@ def model():
 
 @pytest.fixture(scope="session")
 def prefect_api():
-    """A throw-away Prefect API for the tests that run flows (costs about 15 s, so once per session)."""
+    """A Prefect API for the tests that run flows in this process: the session's shared server, which the kstance
+    processes the tests start use too (one server start per test process instead of two: about 15 s of CPU each);
+    Prefect's own test harness when that server cannot start."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    env = SHARED_PREFECT.env()
+    if env:
+        with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}):
+            yield
+        return
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=180):
