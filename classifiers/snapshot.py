@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import threading
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -50,9 +49,11 @@ def artifact_fingerprint(artifact_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def snapshot_key(artifact_dir: Path, encoder_fingerprint: str) -> str:
-    text = json.dumps([artifact_fingerprint(artifact_dir), encoder_fingerprint, torch.__version__, SNAPSHOT_FORMAT])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def folder(cache_dir: Path, artifact: str, encoder_fingerprint: str) -> Path:
+    """The snapshot's folder for an artifact's fingerprint (artifact_fingerprint) on a base encoder, under this torch
+    and this module's format."""
+    text = json.dumps([artifact, encoder_fingerprint, torch.__version__, SNAPSHOT_FORMAT])
+    return Path(cache_dir) / f"{PREFIX}{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 def supported(model_dir: Path) -> bool:
@@ -171,13 +172,6 @@ def _word_embeddings(model_dir: Path) -> torch.Tensor:
     raise KeyError(f"no {WORD_EMBEDDINGS} in {model_dir}")
 
 
-_build_lock = threading.Lock()
-
-
-def folder(cache_dir: Path, artifact_dir: Path, encoder_fingerprint: str) -> Path:
-    return Path(cache_dir) / f"{PREFIX}{snapshot_key(artifact_dir, encoder_fingerprint)}"
-
-
 def _ready(f: Path) -> bool:
     try:
         meta = json.loads((f / SOURCE_FILE).read_text())
@@ -189,22 +183,22 @@ def _ready(f: Path) -> bool:
 def save(encoder: nn.Module, tokenizer, model_dir: Path, artifact_dir: Path, encoder_fingerprint: str,
          cache_dir: Path) -> Path:
     """Build the snapshot of an artifact loaded with transformers (under a file lock; a complete folder or none).
-    A process that finds another one building it does not wait (filelock.Timeout): it has its model already."""
-    target = folder(cache_dir, artifact_dir, encoder_fingerprint)
+    A process (or thread) that finds another one building it does not wait (filelock.Timeout): it has its model
+    already."""
+    artifact = artifact_fingerprint(artifact_dir)
+    target = folder(cache_dir, artifact, encoder_fingerprint)
 
     def build(dest: Path) -> None:
         dest.mkdir(parents=True)
         trace(encoder, tokenizer, dest / TRACE_FILE)
         (dest / SOURCE_FILE).write_text(json.dumps({
-            "artifact": str(Path(artifact_dir).resolve()), "artifact_fingerprint": artifact_fingerprint(artifact_dir),
+            "artifact": str(Path(artifact_dir).resolve()), "artifact_fingerprint": artifact,
             "base": str(Path(model_dir).resolve()),
             "encoder_fingerprint": encoder_fingerprint, "torch": torch.__version__, "format": SNAPSHOT_FORMAT,
-            "config": json.loads((Path(model_dir) / "config.json").read_text()),
             "trace_bytes": (dest / TRACE_FILE).stat().st_size}))
 
-    with _build_lock:
-        build_in_place(target, ready=_ready, build=build, prefix=f".{PREFIX}", wait=False)
-    _prune_older(Path(cache_dir), artifact_dir, keep=target)
+    build_in_place(target, ready=_ready, build=build, prefix=f".{PREFIX}", wait=False)
+    _prune_older(Path(cache_dir), artifact_dir, artifact, keep=target)
     return target
 
 
@@ -212,23 +206,22 @@ def load(model_dir: Path, artifact_dir: Path, encoder_fingerprint: str, cache_di
          ) -> tuple[PairTokenizer, SnapshotEncoder] | None:
     """The tokenizer and encoder from a complete snapshot, or None (no snapshot yet, or one that cannot be read: it
     is removed, and the caller loads the transformers model and builds it again)."""
-    target = folder(cache_dir, artifact_dir, encoder_fingerprint)
+    target = folder(cache_dir, artifact_fingerprint(artifact_dir), encoder_fingerprint)
     if not _ready(target):
         return None
     try:
-        meta = json.loads((target / SOURCE_FILE).read_text())
         traced = torch.jit.load(str(target / TRACE_FILE), map_location="cpu").eval()
-        return PairTokenizer(model_dir, max_length), SnapshotEncoder(traced, _word_embeddings(model_dir),
-                                                                     meta["config"])
+        config = json.loads((Path(model_dir) / "config.json").read_text())
+        return PairTokenizer(model_dir, max_length), SnapshotEncoder(traced, _word_embeddings(model_dir), config)
     except Exception:  # a damaged file, or one this torch cannot read: the transformers model is the fallback
         shutil.rmtree(target, ignore_errors=True)
         return None
 
 
-def _prune_older(cache_dir: Path, artifact_dir: Path, keep: Path) -> None:
-    """Snapshots of an earlier calibration of the artifact at this same path are never loaded again: remove them
-    (those of this calibration on another encoder or torch stay)."""
-    here, current = str(Path(artifact_dir).resolve()), artifact_fingerprint(artifact_dir)
+def _prune_older(cache_dir: Path, artifact_dir: Path, current: str, keep: Path) -> None:
+    """Snapshots of an earlier calibration of the artifact at this same path (whose fingerprint is not `current`) are
+    never loaded again: remove them (those of this calibration on another encoder or torch stay)."""
+    here = str(Path(artifact_dir).resolve())
     for f in cache_dir.glob(f"{PREFIX}*"):
         if f == keep or not f.is_dir():
             continue

@@ -182,10 +182,9 @@ class StanceModel:
         companion encoder's embeddings of the target-marked sentences when the model has one. A pair that recurs
         (wire boilerplate, a text that repeats itself) is encoded once: the features are a function of the pair."""
         pairs = list(zip(actors, sentences))
-        unique = list(dict.fromkeys(pairs))
-        if len(unique) < len(pairs):
-            row = {pair: i for i, pair in enumerate(unique)}
-            features = self.embed([a for a, _ in unique], [s for _, s in unique])
+        row = {pair: i for i, pair in enumerate(dict.fromkeys(pairs))}  # each distinct pair, in first-seen order
+        if len(row) < len(pairs):
+            features = self.embed([a for a, _ in row], [s for _, s in row])
             return features[[row[pair] for pair in pairs]]
         queries, texts = pair_inputs(actors, sentences, self.input_format)
         pooled = self.encoder_features(queries, texts)
