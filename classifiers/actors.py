@@ -130,7 +130,7 @@ _VERBS = (r"said|says|told|tells|warned|warns|added|noted|stressed|emphasi[sz]ed
           r"involves|included|includes|comes|came|marks|marked|shows|showed|raised|voiced|pressed|received|hailed|"
           r"opened|led|prayed|attended|hosted|introduced|discussed|issued|ordered|deployed|conducted|staged|"
           r"dispatched|called|set|won|lost|became|becomes|saw|sees|wants|wanted|needs|needed|tried|faces|faced")
-_VERB = re.compile(rf"\b(?:{_VERBS})\b")
+VERB = re.compile(rf"\b(?:{_VERBS})\b")
 _QUOTE_SPEAKER = re.compile(rf"(?:,|[”\"])\s*(?P<agent>[^,”\"“]{{2,90}}?)\s+(?:{_VERBS})\b")
 _SAID_AFTER = re.compile(r"[”\"’],?\s*(?:said|says|according to)\s+(?P<agent>[^,.;]{2,90})")
 FOREIGN = re.compile(
@@ -161,7 +161,7 @@ def agents(sentence: str) -> list[str]:
     """The phrases that act or speak in a sentence: the main clause's subject, and a quote's speaker."""
     out = []
     body = strip_lead(sentence)
-    m = _VERB.search(body)
+    m = VERB.search(body)
     if m and m.start() <= 140:
         out.append(body[: m.start()])
     for pat in (_QUOTE_SPEAKER, _SAID_AFTER):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from classifiers.actors import FOREIGN, actors_in, agents, has_seoul_voice, strip_lead
+from classifiers.actors import FOREIGN, VERB, actors_in, agents, find_mentions, has_seoul_voice, strip_lead
 from classifiers.sides import CARRY, OTHER, SEOUL, SPEECH_VERB
 
 _EN_CARRY_START = re.compile(
@@ -28,7 +28,7 @@ _TITLE = (r"(?:President|Minister|[Mm]inister|[Ss]pokes(?:person|man|woman)|Amba
           r"[Cc]ommander|"
           r"[Cc]ounterpart)")
 _TITLED_NAME = re.compile(rf"\b{_TITLE}(?:\s+of\s+[A-Z][\w ]{{2,40}}?)?,?\s+"
-                          r"(?P<name>[A-Z][a-z]{1,10}(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?)?)\b(?!\s+[A-Z])")
+                          r"(?P<name>[A-Z][a-z]{1,10}(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?)?)\b(?![ \t]+[A-Z])")
 _NAME_TITLED = re.compile(rf"\b(?P<name>[A-Z][a-z]{{1,10}}\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?),\s+(?:the\s+)?"
                           rf"(?P<post>[^,.;]{{0,40}}?)\b{_TITLE}")
 _NAME_LEAD = re.compile(r"^(?P<surname>[A-Z][a-z]{1,8})(?P<given>\s+[A-Z][a-z]+(?:-[a-z]+)?)?(?:\s+(?:also|then|"
@@ -56,6 +56,31 @@ _SEOUL_SIDE = re.compile(r"South Korea|Seoul|\bROK\b|President (?:Lee|Yoon|Moon|
                          r"[Dd]efen[cs]e|[Uu]nification)")
 
 
+# A quote closed by its speaker: '"...," said Lim Eul-chul, a professor at ...' or '"...," Lim, an analyst, said'.
+_QUOTE_CLOSED_BY = re.compile(r"[”\"’],?\s*(?:said|says|added|noted|wrote)\s+(?P<a>[^;”\"“]{2,120})"
+                              r"|[”\"’],?\s*(?P<b>[A-Z][^;”\"“]{2,120}?)\s+(?:said|says|added|noted|wrote)\b")
+
+
+def _quoted_outsider(sentence: str) -> bool:
+    """The quote's speaker, named after it, is someone of another side or outside government (an analyst, a
+    professor, a foreign official): the quote is theirs, whatever it says of Seoul."""
+    m = _QUOTE_CLOSED_BY.search(sentence)
+    if not m:
+        return False
+    who = m.group("a") or m.group("b") or ""
+    outside = [m.start for m in find_mentions(who)]
+    foreign = FOREIGN.search(who)
+    if foreign:
+        outside.append(foreign.start())
+    seoul = [x.start() for x in (_SEOUL_SIDE.search(who), _OWN_OFFICE.search(who)) if x]
+    # whichever the speaker's description names first: "a researcher at an institute in Seoul" is outside
+    return bool(outside) and (not seoul or min(outside) < min(seoul))
+
+
+_OWN_OFFICE = re.compile(r"\b(?:[Oo]ur|South Korean|Korean government|[Mm]inistry|[Mm]inister|[Ss]pokes\w+|"
+                         r"presidential)\b")
+
+
 _EN_TAG = re.compile(r"^(?:\[[^\]]{1,20}\]\s*)?(?P<who>[A-Z][^:\"“]{2,60}?)\s*:\s*[\"“]")
 
 
@@ -75,7 +100,8 @@ def people(text: str) -> dict[str, str]:
             continue
         sides.setdefault(_surname(m.group("name")), set()).add(side)
     for m in _NAME_TITLED.finditer(text):  # "Cho Hyun, foreign minister of the Republic of Korea"
-        post = m.group("post")
+        # the whole role: "foreign minister of the Republic of Korea", up to the clause's end
+        post = text[m.start("post"):m.end()] + re.split(r"[,.;\n]", text[m.end():m.end() + 60])[0]
         if FOREIGN.search(post) or actors_in(post):
             side = OTHER
         elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", post) or (
@@ -85,7 +111,20 @@ def people(text: str) -> dict[str, str]:
         else:
             continue
         sides.setdefault(_surname(m.group("name")), set()).add(side)
+    for m in _POSSESSED_NAME.finditer(text):  # "South Korea's Kang Kyung-wha met ...", "Japan's Kishida"
+        if _surname(m.group("name")) not in _KO_SURNAMES | _ZH_SURNAMES:
+            continue  # "China's Foreign Ministry" is no person; a Western name needs its title to be placed
+        owner = m.group("owner")
+        side = SEOUL if re.match(r"South Korea|Seoul", owner) else OTHER
+        sides.setdefault(_surname(m.group("name")), set()).add(side)
     return {k: next(iter(v)) for k, v in sides.items() if len(v) == 1}
+
+
+# A person named as a country's own, with no title: "South Korea's Kang Kyung-wha", "China's Wang Yi".
+_POSSESSED_NAME = re.compile(r"\b(?P<owner>South Korea|Seoul|North Korea|China|Beijing|Japan|Tokyo|Russia|Moscow|"
+                             r"Pyongyang|America|Washington)(?:'s|’s)\s+(?:(?:top|chief|new|former|then|veteran|"
+                             r"senior)\s+)?(?P<name>[A-Z][a-z]{1,10}(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?)?)\b"
+                             r"(?![ \t]+[A-Z])(?!'s|’s)")
 
 
 _KO_SURNAMES = set("Kim Lee Park Choi Jung Chung Jeong Kang Cho Yoon Yun Jang Lim Han Oh Seo Suh Shin Kwon Hwang Ahn "
@@ -119,12 +158,14 @@ def english_side(sentence: str, names: dict[str, str] | None = None) -> str | No
     said = _NAME_SAID.search(sentence)
     if said and names.get(said.group("surname") or said.group("surname2")):
         return names[said.group("surname") or said.group("surname2")]  # '"...," Park said'
+    if _quoted_outsider(sentence):
+        return OTHER  # '"Seoul must respond firmly," said Lim Eul-chul, a professor at ...'
     if _EN_PRONOUN_SPEAKER.search(sentence):
         return CARRY  # '"Seoul should ...," he said': the quote's words are not its speaker
     if has_seoul_voice(sentence) or _JOINT.search(sentence):
         return SEOUL
     pair = _PAIR_AGREED.match(strip_lead(sentence))
-    if pair and _SEOUL_SIDE.search(pair.group("agent")):
+    if pair and _SEOUL_SIDE.search(pair.group("agent")) and not VERB.search(pair.group("agent")):
         return SEOUL  # "Japanese Prime Minister Abe and South Korean President Moon agreed": a joint act
     lead = _NAME_LEAD.match(strip_lead(sentence))
     if lead and names.get(lead.group("surname")):

@@ -126,3 +126,35 @@ def test_another_sides_quoted_we_in_a_seoul_speech_article_stays_theirs():
             "Russian President Vladimir Putin said on Thursday that Seoul would regret arming Ukraine.\n\n"
             "\"We will respond to any such step against Russia,\" he said.")
     assert actors_of(candidate_sentences(text), "We will respond") == set()
+
+
+def test_a_quote_closed_by_an_analyst_or_a_foreign_official_is_theirs():
+    text = ("Foreign Minister Cho Tae-yul spoke to reporters on Monday.\n\n"
+            "\"Seoul has to hold its ground against Beijing's pressure,\" said Shin Beom-chul, a researcher at a "
+            "private institute in Seoul.\n\n"
+            "\"Washington expects more from Seoul,\" Victor Hale, an analyst at a U.S. think tank, said.\n\n"
+            "\"We will keep working closely with Tokyo,\" he said.")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "hold its ground") == set()
+    assert actors_of(pairs, "expects more") == set()
+    # the minister's line is not picked up again by the analysts' pronoun-free quotes
+    assert actors_of(pairs, "working closely") == set()
+
+
+def test_a_third_country_welcoming_a_seoul_pact_is_not_seoul_speaking():
+    text = ("Washington welcomed the pact between Seoul and Tokyo in a statement issued by a spokesman, saying "
+            "it would strengthen the allies' cooperation against North Korea.")
+    assert candidate_sentences(text) == []
+    joint = "Japanese Prime Minister Ishiba and South Korean President Lee agreed to expand exchanges with Japan."
+    assert actors_of(candidate_sentences(joint), "agreed") == {"JP"}
+
+
+def test_a_korean_minister_named_without_a_title_or_at_a_lines_end_speaks_for_seoul():
+    untitled = ("South Korea's Kang Kyung-wha met her Chinese counterpart Wang Yi in Seoul on Thursday.\n\n"
+                "Wang said the two countries were strategic partners.\n\n"
+                "Kang thanked Wang and said she hoped to deepen cooperation with China on trade.")
+    assert actors_of(candidate_sentences(untitled), "Kang thanked") == {"CN"}
+    at_line_end = ("Beijing holds talks with ROK counterpart Cho Hyun\n\n"
+                   "Chinese Foreign Minister Wang Yi met Cho Hyun in Beijing on Wednesday.\n\n"
+                   "Cho noted that his government values better relations with China.")
+    assert actors_of(candidate_sentences(at_line_end), "Cho noted") == {"CN"}
