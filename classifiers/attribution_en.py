@@ -28,7 +28,7 @@ _TITLE = (r"(?:President|Minister|[Mm]inister|[Ss]pokes(?:person|man|woman)|Amba
           r"[Cc]ommander|"
           r"[Cc]ounterpart)")
 _TITLED_NAME = re.compile(rf"\b{_TITLE}(?:\s+of\s+[A-Z][\w ]{{2,40}}?)?,?\s+"
-                          r"(?P<name>[A-Z][a-z]{1,10}(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?)?)\b(?![ \t]+[A-Z])")
+                          r"(?P<name>[A-Z][a-z]{1,10}(?:[ \t]+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?){0,2})\b(?![ \t]+[A-Z])")
 _NAME_TITLED = re.compile(rf"\b(?P<name>[A-Z][a-z]{{1,10}}\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?),\s+(?:the\s+)?"
                           rf"(?P<post>[^,.;]{{0,40}}?)\b{_TITLE}")
 _NAME_LEAD = re.compile(r"^(?P<surname>[A-Z][a-z]{1,8})(?P<given>\s+[A-Z][a-z]+(?:-[a-z]+)?)?(?:\s+(?:also|then|"
@@ -38,6 +38,7 @@ _NAME_SAID = re.compile(r"[,”\"’]\s*(?P<surname>[A-Z][a-z]{1,8})(?:\s+[A-Z][
                         r"noted|"
                         r"stressed|continued|wrote)\b|[”\"’],?\s*said\s+(?P<surname2>[A-Z][a-z]{1,8})\b")
 _SEOUL_MARK = re.compile(r"South Korea|Korean|Seoul|ROK|Unification|Defense|Foreign|Trade|Industry|presidential|"
+                         r"President|Prime Minister|"
                          r"National Security|First Vice|Vice|[Mm]inistry")
 
 

@@ -158,3 +158,17 @@ def test_a_korean_minister_named_without_a_title_or_at_a_lines_end_speaks_for_se
                    "Chinese Foreign Minister Wang Yi met Cho Hyun in Beijing on Wednesday.\n\n"
                    "Cho noted that his government values better relations with China.")
     assert actors_of(candidate_sentences(at_line_end), "Cho noted") == {"CN"}
+
+
+def test_a_three_part_name_under_an_untold_title_is_placed_for_its_later_bare_surname():
+    text = ("President Yoon Suk Yeol spoke at a ceremony in Seoul on Thursday.\n\n"
+            "North Korean leader Kim Jong Un did not respond.\n\n"
+            "Yoon urged North Korea to return to talks without conditions.\n\n"
+            "Kim rejected dialogue with the South.")
+    from classifiers.attribution_en import people
+    from classifiers.sides import OTHER, SEOUL
+
+    assert people(text) == {"Yoon": SEOUL, "Kim": OTHER}
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "Yoon urged") == {"KP"}
+    assert actors_of(pairs, "Kim rejected") == set()
