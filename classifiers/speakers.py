@@ -177,8 +177,16 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
     return out
 
 
-# a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."
-_BACKGROUND = re.compile(r"\b(?:after|before|amid|while|since|following|ahead of)\b[^,;]*")
+# a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."; and a meeting's
+# venue: "summit talks in China", "a forum held in Tokyo" (the host country is no target for being the venue)
+_PLACE = (r"(?:the\s+)?(?:China|Beijing|Japan|Tokyo|Osaka|Hiroshima|Russia|Moscow|Vladivostok|the United States|"
+          r"the U\.S\.|Washington|New York|North Korea|Pyongyang)")
+_BACKGROUND = re.compile(r"\b(?:after|before|amid|while|since|following|ahead of)\b[^,;]*|"
+                         r"\b(?:summit|talks|meeting|conference|forum|ceremony|dialogue|gathering|session|"
+                         r"held|hosted|convened)(?:\s+(?:talks|meeting|later|on\s+\w+|this\s+\w+|next\s+\w+))?"
+                         rf"\s+(?:in|at)\s+(?:[A-Z]\w+,\s+)?{_PLACE}\b")
 _KO_BACKGROUND = re.compile(r"(?:^|(?<=[\s,]))[^\s,“”]+(?:\s[^\s,“”]+){0,3}\s(?:이후|직후|뒤|가운데|속에|"
-                            r"와중에)(?=[\s,])")
+                            r"와중에)(?=[\s,])|"
+                            r"(?:중국|일본|러시아|미국|북한|베이징|도쿄|오사카|히로시마|모스크바|블라디보스토크|워싱턴|뉴욕|평양)"
+                            r"(?:\s?[^\s,“”]{1,8})?에서\s(?:열린|열리는|열릴|개최된|개최되는|개최될|진행된|진행되는)")
 

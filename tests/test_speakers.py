@@ -172,3 +172,13 @@ def test_a_three_part_name_under_an_untold_title_is_placed_for_its_later_bare_su
     pairs = candidate_sentences(text)
     assert actors_of(pairs, "Yoon urged") == {"KP"}
     assert actors_of(pairs, "Kim rejected") == set()
+
+
+def test_a_meetings_venue_is_not_a_target_in_english_or_korean():
+    en = ("President Lee Jae-myung met Japanese Prime Minister Ishiba for summit talks in China on Monday and "
+          "called on Japan to keep the shuttle diplomacy going.")
+    assert actors_of(candidate_sentences(en), "summit talks") == {"JP"}
+    visit = "President Lee Jae-myung arrived in Beijing for a state visit and pledged closer ties with China."
+    assert actors_of(candidate_sentences(visit), "state visit") == {"CN"}  # a visit's host is its counterpart
+    ko = "이재명 대통령은 일본 오사카에서 열린 한중 정상회담에서 중국과의 교류 확대를 제안했다."
+    assert actors_of(candidate_sentences(ko), "오사카") == {"CN"}
