@@ -13,8 +13,8 @@ from tests.test_cli import run
 def test_many_feeds_complete_with_bounded_concurrency(tmp_path):
     n_feeds, per_feed = 12, 4
     with DemoServer(
-        bench_items(n_feeds * per_feed), feeds=n_feeds, delay=0.2
-    ) as srv:  # a slow outlet: each page takes 0.2 s
+        bench_items(n_feeds * per_feed, sentences=2), feeds=n_feeds, delay=0.2
+    ) as srv:  # a slow outlet: each page takes 0.2 s; two sentences a page (what is judged is not what is tested)
         feeds = tmp_path / "feeds.toml"
         feeds.write_text("".join(f'[[feeds]]\nname = "load {k}"\nurl = "{u}"\n' for k, u in enumerate(srv.feed_urls())))
         db = f"sqlite:///{tmp_path / 'k.db'}"
