@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from classifiers.actors import actors_in
+from classifiers.actors import actors_in, strip_lead
 from classifiers.attribution_en import english_side, people
 from classifiers.attribution_ko import korean_side, opens_with_tag
 from classifiers.sentences import split_sentences
@@ -145,6 +145,7 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
     out = []
     transcript: str | None = None
     topic: list[str] = []  # the targets of Seoul's last words: "The ministry added that ..." is still about them
+    recent: list[str] = []  # the targets of the last sentence that named any, whoever spoke it
     for s in sentences:
         named = actors_in(s.text)
         # a target named only in a background clause ("after North Korea fired ...", "북한의 핵실험 직후") is not
@@ -166,8 +167,12 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
         else:
             speaks = False
         if speaks:
-            for actor in named or topic:
+            # a joint act with no target named ("양측은 ...", "The two sides agreed") is with the side the article
+            # last named, whoever spoke then: "중국 측은 ... 밝혔다. 양측은 ... 소통하기로 했다"
+            for actor in named or (recent if _joint(s) else topic):
                 out.append((s.text, actor))
+        if named:
+            recent = named
         if named and speaks:
             topic = named
         elif s.tagged and s.side == OTHER and named:
@@ -175,6 +180,16 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
         elif s.side == OTHER:
             topic = []  # only Seoul's own line carries its targets on: another side speaking ends it
     return out
+
+
+_JOINT_KO = re.compile(r"(?:^|\s)(?:양국|양측|두 나라|세 나라|두 정상|양 정상|세 정상|양국 정상)(?:은|는|이|가|도)\s")
+_JOINT_EN = re.compile(r"^(?:[Tt]he|[Bb]oth)\s+(?:two\s+|three\s+)?(?:leaders|sides|countries|ministers|governments|"
+                       r"presidents|nations|envoys|delegations)\b")
+
+
+def _joint(s: Sentence) -> bool:
+    """The sentence's subject is Seoul and its counterpart together, unnamed: 양측은, "The two leaders"."""
+    return bool(_JOINT_KO.search(s.text[:40]) if s.korean else _JOINT_EN.match(strip_lead(s.text)))
 
 
 # a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."; and a meeting's

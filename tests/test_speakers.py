@@ -182,3 +182,16 @@ def test_a_meetings_venue_is_not_a_target_in_english_or_korean():
     assert actors_of(candidate_sentences(visit), "state visit") == {"CN"}  # a visit's host is its counterpart
     ko = "이재명 대통령은 일본 오사카에서 열린 한중 정상회담에서 중국과의 교류 확대를 제안했다."
     assert actors_of(candidate_sentences(ko), "오사카") == {"CN"}
+
+
+def test_a_joint_act_with_no_target_named_is_with_the_side_the_article_last_named():
+    ko = ("외교부는 오늘 서울에서 제3차 해양협력대화를 열었다고 밝혔다.\n\n"
+          "중국 측은 서해 구조물이 양식 시설이라고 설명했다.\n\n"
+          "양측은 여러 급의 채널로 계속 소통하기로 했다.")
+    assert actors_of(candidate_sentences(ko), "양측은") == {"CN"}
+    en = ("Japan's foreign minister said Tokyo wanted stable ties.\n\n"
+          "The two sides agreed to resume the shuttle diplomacy of their leaders.")
+    assert actors_of(candidate_sentences(en), "two sides") == {"JP"}
+    # a Seoul sentence naming its target is still judged for that target alone
+    named = "외교부는 중국 측에 깊은 우려를 전달했다.\n\n양측은 소통을 이어가기로 했다."
+    assert actors_of(candidate_sentences(named), "양측은") == {"CN"}
