@@ -69,7 +69,7 @@ def _quoted_outsider(sentence: str) -> bool:
     if not m:
         return False
     who = m.group("a") or m.group("b") or ""
-    outside = [m.start for m in find_mentions(who)]
+    outside = [mention.start for mention in find_mentions(who)]
     foreign = FOREIGN.search(who)
     if foreign:
         outside.append(foreign.start())
