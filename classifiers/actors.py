@@ -132,6 +132,7 @@ _VERBS = (r"said|says|told|tells|warned|warns|added|noted|stressed|emphasi[sz]ed
           r"dispatched|called|set|won|lost|became|becomes|saw|sees|wants|wanted|needs|needed|tried|faces|faced")
 VERB = re.compile(rf"\b(?:{_VERBS})\b")
 _QUOTE_SPEAKER = re.compile(rf"(?:,|[”\"])\s*(?P<agent>[^,”\"“]{{2,90}}?)\s+(?:{_VERBS})\b")
+_PARTICIPLE = re.compile(r"[a-z]+ing\b")
 _SAID_AFTER = re.compile(r"[”\"’],?\s*(?:said|says|according to)\s+(?P<agent>[^,.;]{2,90})")
 FOREIGN = re.compile(
     r"Chin(?:a|ese)|Beijing|Japan(?:ese)?|Tokyo|North Korea|N\.\s?Korea|Pyongyang|the North\b|Kim Jong[ -]?un|Kim Yo[ "
@@ -166,6 +167,8 @@ def agents(sentence: str) -> list[str]:
         out.append(body[: m.start()])
     for pat in (_QUOTE_SPEAKER, _SAID_AFTER):
         for q in pat.finditer(sentence):
+            if pat is _QUOTE_SPEAKER and _PARTICIPLE.match(q.group("agent")):
+                continue  # ", raising concern that Seoul's decision could anger Beijing": a clause, no speaker
             out.append(q.group("agent"))
     return [a.strip() for a in out if a.strip()]
 
@@ -177,8 +180,19 @@ def _seoul_agent(agent: str) -> bool:
     seoul = _SEOUL.search(agent)
     if not seoul or seoul.start() > 30 or _NOT_AGENT.search(agent) or _AFTER_PREPOSITION.search(agent[: seoul.start()]):
         return False  # Seoul's side must head the phrase, not sit in a modifier ("drills off South Korea's coast")
+    if _ROLE_OWNED.match(agent, seoul.end()) and not _SEOUL_NAMED.match(seoul.group(0)):
+        return False  # a role word owned by another side: "Zakharova, spokesperson for Russia's Foreign Ministry"
     foreign = FOREIGN.search(agent)
     return foreign is None or seoul.start() < foreign.start()
+
+
+# Seoul's side by name (as against a role word any government has: spokesperson, ministry, officials, envoy).
+_SEOUL_NAMED = re.compile(r"Seoul|South Korea|ROK|Korean government|President (?:Lee|Yoon|Moon|Park)|"
+                          r"(?:Lee|Yoon|Moon|Han|Choi)\b|Cheong Wa Dae|Blue House|Yongsan|Unification|NIS|JCS|"
+                          r"Joint Chiefs|정부|대통령|청와대|외교부|통일부|국방부|합참")
+# ... and a role word followed by its owner: "spokesperson for Russia's Foreign Ministry", "officials of China",
+# "an envoy from Tokyo" (but "the ambassador to Beijing" is Seoul's own man there).
+_ROLE_OWNED = re.compile(rf"[ \t]+(?:for|of|from)[ \t]+(?:the[ \t]+)?(?:{FOREIGN.pattern})")
 
 
 def has_seoul_voice(sentence: str) -> bool:

@@ -195,3 +195,30 @@ def test_a_joint_act_with_no_target_named_is_with_the_side_the_article_last_name
     # a Seoul sentence naming its target is still judged for that target alone
     named = "외교부는 중국 측에 깊은 우려를 전달했다.\n\n양측은 소통을 이어가기로 했다."
     assert actors_of(candidate_sentences(named), "양측은") == {"CN"}
+
+
+def test_a_role_word_owned_by_another_government_is_not_seoul_speaking():
+    # invented: an official of another side introduced by a role any government has, then quoted
+    text = ("Tokyo rejected the report on Friday.\n\n"
+            "Hana Sato, spokesperson for Japan's Foreign Ministry, dismissed the reports at a briefing.\n\n"
+            "\"We have no talks of any kind with Seoul on this matter,\" she said.\n\n"
+            "Officials from China said the meeting never took place.")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "dismissed the reports") == set()
+    assert actors_of(pairs, "no talks of any kind") == set()
+    assert actors_of(pairs, "never took place") == set()
+    # the same roles of Seoul's own ministries, or Seoul's envoy posted abroad, still speak for Seoul
+    own = ("The spokesperson for the Foreign Ministry said Seoul regrets Japan's decision.\n\n"
+           "The ambassador to Beijing said Seoul wants calm talks with China.")
+    pairs = candidate_sentences(own)
+    assert actors_of(pairs, "regrets") == {"JP"}
+    assert actors_of(pairs, "calm talks") == {"CN"}
+
+
+def test_a_participle_clause_after_a_comma_is_no_speaker():
+    # invented: the clause's "Seoul" is the object of a worry, not someone who says or does anything
+    text = ("The new bloc is seen as an effort to contain Russia, raising fears that Seoul's entry could provoke "
+            "Moscow.")
+    assert candidate_sentences(text) == []
+    said = "\"We will not accept Russia's demands,\" a Foreign Ministry spokesperson said, citing the talks."
+    assert actors_of(candidate_sentences(said), "demands") == {"RU"}
