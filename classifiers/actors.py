@@ -152,9 +152,17 @@ _NOT_AGENT = re.compile(r"(?:Seoul|South Korea)(?:'s|’s|n)?\s+(?:exports?|impo
                         r"market|companies|firms|tourists|fans|population|GDP|growth|inflation|weather)\b")
 
 
+# A bare time lead with no comma ("On Monday South Korea offered ..."): taken off alone, so that the general lead
+# pattern does not read the main clause, up to its first comma, as a lead phrase.
+_TIME_LEAD = re.compile(r"^(?:On|Last|This|Early|Late|Earlier)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+                        r"Saturday|Sunday|week|month|year|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+                        r"(?:\s+\d{1,2})?)\s+(?=[A-Z])")
+
+
 def strip_lead(sentence: str) -> str:
     s = sentence.strip().lstrip("\"“‘'(")
     s = _DATELINE.sub("", s, count=1)
+    s = _TIME_LEAD.sub("", s, count=1)
     return _LEAD.sub("", s, count=1)
 
 

@@ -78,6 +78,14 @@ def _quoted_outsider(sentence: str) -> bool:
     return bool(outside) and (not seoul or min(outside) < min(seoul))
 
 
+# Seoul's speaker relaying what another side told it: "... said Moscow had told Seoul it would ...", "the ministry said
+# Tokyo had informed it that ...": the words are the other side's.
+_RELAYED = re.compile(r"\b(?:said|says|added|noted)\s+(?:that\s+)?(?:the\s+)?(?:Chinese|Japanese|Russian|U\.S\.|US|"
+                      r"American|North Korean|China|Japan|Russia|Moscow|Beijing|Tokyo|Washington|Pyongyang|"
+                      r"the United States|North Korea)(?:'s|’s)?(?:\s+[a-z]+){0,2}?\s+(?:had\s+|has\s+)?(?:told|"
+                      r"informed|notified|conveyed|assured|promised|pledged|explained)\b")
+
+
 _OWN_OFFICE = re.compile(r"\b(?:[Oo]ur|South Korean|Korean government|[Mm]inistry|[Mm]inister|[Ss]pokes\w+|"
                          r"presidential)\b")
 
@@ -88,37 +96,55 @@ _EN_TAG = re.compile(r"^(?:\[[^\]]{1,20}\]\s*)?(?P<who>[A-Z][^:\"“]{2,60}?)\s*
 def people(text: str) -> dict[str, str]:
     """Surname -> SEOUL or OTHER, from the titled names the article uses."""
     sides: dict[str, set[str]] = {}
+    for surname, side, _ in _placed_names(text):
+        sides.setdefault(surname, set()).add(side)
+    return {k: next(iter(v)) for k, v in sides.items() if len(v) == 1}
+
+
+def foreign_people(text: str) -> dict[str, str]:
+    """Surname -> actor for the people the article names as one target's own ("Chinese Foreign Minister Wang
+    Yi", "Japan's Kishida"), so that a later bare "Wang" names China. A surname met on two sides, or on Seoul's,
+    is nobody's."""
+    owners: dict[str, set[str | None]] = {}
+    for surname, side, actor in _placed_names(text):
+        owners.setdefault(surname, set()).add(actor if side == OTHER else None)
+    return {k: next(iter(v)) for k, v in owners.items() if len(v) == 1 and None not in v}
+
+
+def _placed_names(text: str):
+    """(surname, side, actor) for each titled or possessed name whose side the article tells; actor is the one
+    target the name's modifiers name (None when they name none or several: "the U.N. envoy")."""
     for m in _TITLED_NAME.finditer(text):
         # the title's own modifiers, up to three words: "Chinese Foreign Minister", "North Korean leader"
         pre = " ".join(re.split(r"[,\n(.;]", text[max(0, m.start() - 60):m.start()])[-1].split()[-3:])
         foreign = FOREIGN.search(pre) or actors_in(pre)
         if foreign and not re.search(r"South Korea|Seoul", pre):
-            side = OTHER
+            yield _surname(m.group("name")), OTHER, _one(actors_in(pre))
         elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", pre) or (
                 _SEOUL_MARK.search(f"{pre} {m.group(0)}") and _surname(m.group("name")) in _KO_SURNAMES):
-            side = SEOUL  # "Foreign Minister Park Jin"; an untold nationality is Seoul's only for a Korean name
-        else:
-            continue
-        sides.setdefault(_surname(m.group("name")), set()).add(side)
+            yield _surname(m.group("name")), SEOUL, None  # "Foreign Minister Park Jin"; an untold nationality
+            # is Seoul's only for a Korean name
     for m in _NAME_TITLED.finditer(text):  # "Cho Hyun, foreign minister of the Republic of Korea"
         # the whole role: "foreign minister of the Republic of Korea", up to the clause's end
         post = text[m.start("post"):m.end()] + re.split(r"[,.;\n]", text[m.end():m.end() + 60])[0]
         if FOREIGN.search(post) or actors_in(post):
-            side = OTHER
+            yield _surname(m.group("name")), OTHER, _one(actors_in(post))
         elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", post) or (
                 _surname(m.group("name")) in _KO_SURNAMES and re.search(r"[Mm]inist|[Uu]nification|[Dd]efen[cs]e",
                                                                         post)):
-            side = SEOUL
-        else:
-            continue
-        sides.setdefault(_surname(m.group("name")), set()).add(side)
+            yield _surname(m.group("name")), SEOUL, None
     for m in _POSSESSED_NAME.finditer(text):  # "South Korea's Kang Kyung-wha met ...", "Japan's Kishida"
         if _surname(m.group("name")) not in _KO_SURNAMES | _ZH_SURNAMES:
             continue  # "China's Foreign Ministry" is no person; a Western name needs its title to be placed
         owner = m.group("owner")
-        side = SEOUL if re.match(r"South Korea|Seoul", owner) else OTHER
-        sides.setdefault(_surname(m.group("name")), set()).add(side)
-    return {k: next(iter(v)) for k, v in sides.items() if len(v) == 1}
+        if re.match(r"South Korea|Seoul", owner):
+            yield _surname(m.group("name")), SEOUL, None
+        else:
+            yield _surname(m.group("name")), OTHER, _one(actors_in(owner))
+
+
+def _one(actors: list[str]) -> str | None:
+    return actors[0] if len(actors) == 1 else None
 
 
 # A person named as a country's own, with no title: "South Korea's Kang Kyung-wha", "China's Wang Yi".
@@ -164,6 +190,8 @@ def english_side(sentence: str, names: dict[str, str] | None = None) -> str | No
     if _EN_PRONOUN_SPEAKER.search(sentence):
         return CARRY  # '"Seoul should ...," he said': the quote's words are not its speaker
     if has_seoul_voice(sentence) or _JOINT.search(sentence):
+        if _RELAYED.search(sentence):
+            return None  # "Yoon said Moscow had told Seoul it would investigate": the other side's message, relayed
         return SEOUL
     pair = _PAIR_AGREED.match(strip_lead(sentence))
     if pair and _SEOUL_SIDE.search(pair.group("agent")) and not VERB.search(pair.group("agent")):

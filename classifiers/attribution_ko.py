@@ -20,6 +20,10 @@ _KO_SEOUL = re.compile(
     r"|^(?:한미|한·미|한일|한·일|한중|한·중|한러|한·러|한미일|한·미·일|남북|양국|양측|두 나라|세 나라|두 정상|양 정상|"
     r"세 정상|양국 정상|한미 양국|한일 양국|한중 양국|"
     r"한미 군 당국|한미 정상|한일 정상|한중 정상|남북 정상|[가-힣]{1,4} 대통령과 [가-힣 ]{1,20}대통령)$")
+_KO_OWN_ENVOY = re.compile(r"(?:^|\s)주(?:러시아|러|중국|중|일본|일|미국|미|유엔)\s?(?:한국\s?)?"
+                           r"(?:대사관?|공사|총영사관?|영사|대표부|대사대리)(?:$|\s)")
+# a connective ending closing a subordinate clause: 가까워지면서, 발사하자, 늘었지만
+_KO_CONNECTIVE = re.compile(r"(?:면서|면서도|지만|는데|니까|아서|어서|해서|하자|되자|지자|하면|되면)$")
 _KO_PRONOUN = re.compile(r"^(?:그|그녀|그들|이들|이 (?:당국자|관계자|소식통|대변인|고위 당국자))$")
 _KO_OTHER = re.compile(
     r"(?:^|\s)(?:야당|여당|민주당|국민의힘|정의당|의원|전문가|교수|연구원|연구위원|외신|언론|신문|방송|통신|업계|기업|회사|시민단체|단체|주민|"
@@ -45,6 +49,8 @@ def korean_subject(np: str) -> str | None:
         return None
     if _KO_PRONOUN.match(np):
         return CARRY
+    if _KO_OWN_ENVOY.search(np):
+        return SEOUL  # "이석배 주러시아 대사": Seoul's envoy in Moscow (but "주한 러시아대사" is Moscow's in Seoul)
     foreign = [a for a in actors_in(np)]
     joint = re.match(r"^(?:한|남북|우리)", np)
     if (foreign and not joint) or _KO_OTHER.search(np):
@@ -107,7 +113,7 @@ def _clause_subject(tokens: list[str]) -> tuple[str | None, bool]:
     """The main clause's subject: the first topic-marked phrase (정부는, 그는) that names a side, else the last
     subject-marked one (이/가): in "미국이 ... 발동하자 정부가 ... 제소했다" the first subject is the
     subordinate clause's. Also whether any subject-marked phrase was seen."""
-    topic, subject, any_subject = None, None, False
+    topic, subject, any_subject, subject_at = None, None, False, 0
     for i, tok in enumerate(tokens[:25]):
         m = _KO_PARTICLE.match(tok.rstrip(",."))
         if not m or _KO_NOT_SUBJECT.search(m.group("stem")):
@@ -128,7 +134,11 @@ def _clause_subject(tokens: list[str]) -> tuple[str | None, bool]:
                 ("다는", "하는", "있는", "것과", "데")))
                for j in range(i + 2, min(len(tokens), i + 12))):
             continue  # "중국 당국이 ... 막고 있다는 데 대해서는": the subject of what is talked about
-        subject = side
+        subject, subject_at = side, i
+    if not topic and subject and any(_KO_CONNECTIVE.search(t.rstrip(",.")) for t in tokens[subject_at + 1:25]):
+        # "러시아와 북한이 가까워지면서 ... 좁아졌다고 진단했습니다": that subject is the subordinate clause's; the main
+        # clause's own is dropped (it goes on from the sentence before)
+        return None, False
     return topic or subject, any_subject
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from classifiers.actors import actors_in, strip_lead
-from classifiers.attribution_en import english_side, people
+from classifiers.attribution_en import english_side, foreign_people, people
 from classifiers.attribution_ko import korean_side, opens_with_tag
 from classifiers.sentences import split_sentences
 from classifiers.sides import CARRY, OTHER, SEOUL, SPEECH_VERB
@@ -120,6 +120,9 @@ def article_sentences(text: str) -> tuple[list[Sentence], set[int]]:
     return out, skip
 
 
+_RELEASE = re.compile(r"^(?:보도자료|보도 자료|Press [Rr]elease|PRESS RELEASE)\s*$")
+
+
 def _seoul_frame(sentences: list[Sentence]) -> bool:
     """The article presents its body as a Seoul speech or statement: the title or lead names a Seoul speaker
     and a speech, statement or briefing."""
@@ -141,17 +144,24 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
     Seoul's, in the first person."""
     sentences, _ = article_sentences(text)
     frame = _seoul_frame(sentences)
-    current: str | None = SEOUL if frame else None
+    # a government's own press release: its unattributed sentences ("미국 측에 알렸다", "(대러 수출통제) 정부의 ...")
+    # are the ministry's words
+    release = any(_RELEASE.match(s.text) for s in sentences[:4])
+    current: str | None = SEOUL if frame or release else None
     out = []
     transcript: str | None = None
     topic: list[str] = []  # the targets of Seoul's last words: "The ministry added that ..." is still about them
     recent: list[str] = []  # the targets of the last sentence that named any, whoever spoke it
+    owners = _surname_patterns(foreign_people(text))
     for s in sentences:
         named = actors_in(s.text)
         # a target named only in a background clause ("after North Korea fired ...", "북한의 핵실험 직후") is not
         # addressed
-        foreground = actors_in((_KO_BACKGROUND if s.korean else _BACKGROUND).sub(" ", s.text))
+        front = (_KO_BACKGROUND if s.korean else _BACKGROUND).sub(" ", s.text)
+        foreground = actors_in(front)
         named = [a for a in named if a in foreground]
+        if not s.korean:  # a bare surname of a target's own official: "Kang thanked Wang for coming"
+            named += [a for a, pat in owners if a not in named and pat.search(front)]
         if s.tagged:
             transcript = s.side
         elif transcript is not None and s.side != SEOUL:
@@ -165,11 +175,13 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
         elif s.side == CARRY:
             speaks = current == SEOUL
         else:
-            speaks = False
+            speaks = release and current == SEOUL
         if speaks:
             # a joint act with no target named ("양측은 ...", "The two sides agreed") is with the side the article
             # last named, whoever spoke then: "중국 측은 ... 밝혔다. 양측은 ... 소통하기로 했다"
-            for actor in named or (recent if _joint(s) else topic):
+            # and a pair named as such ("between the two governments") is Seoul's line's counterpart, or else the
+            # side the article last named
+            for actor in named or (recent if _joint(s) else topic or (recent if _pair(s) else [])):
                 out.append((s.text, actor))
         if named:
             recent = named
@@ -187,16 +199,28 @@ _JOINT_EN = re.compile(r"^(?:[Tt]he|[Bb]oth)\s+(?:two\s+|three\s+)?(?:leaders|si
                        r"presidents|nations|envoys|delegations)\b")
 
 
+def _surname_patterns(owners: dict[str, str]) -> list[tuple[str, re.Pattern]]:
+    return [(actor, re.compile(rf"\b{re.escape(surname)}\b(?![ \t]+[A-Z])")) for surname, actor in owners.items()]
+
+
+_PAIR_EN = re.compile(r"\b(?:the|both|two)\s+(?:two\s+)?(?:governments|neighbou?rs|capitals|sides|countries|leaders)\b")
+
+
 def _joint(s: Sentence) -> bool:
     """The sentence's subject is Seoul and its counterpart together, unnamed: 양측은, "The two leaders"."""
     return bool(_JOINT_KO.search(s.text[:40]) if s.korean else _JOINT_EN.match(strip_lead(s.text)))
+
+
+def _pair(s: Sentence) -> bool:
+    """The sentence speaks of Seoul and its counterpart as a pair: "differences between the two governments"."""
+    return not s.korean and bool(_PAIR_EN.search(s.text))
 
 
 # a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."; and a meeting's
 # venue: "summit talks in China", "a forum held in Tokyo" (the host country is no target for being the venue)
 _PLACE = (r"(?:the\s+)?(?:China|Beijing|Japan|Tokyo|Osaka|Hiroshima|Russia|Moscow|Vladivostok|the United States|"
           r"the U\.S\.|Washington|New York|North Korea|Pyongyang)")
-_BACKGROUND = re.compile(r"\b(?:after|before|amid|while|since|following|ahead of)\b[^,;]*|"
+_BACKGROUND = re.compile(r"\b(?:after|before|amid|while(?!\s+\w+ing\b)|since|following|ahead of)\b[^,;]*|"
                          r"\b(?:summit|talks|meeting|conference|forum|ceremony|dialogue|gathering|session|"
                          r"held|hosted|convened)(?:\s+(?:talks|meeting|later|on\s+\w+|this\s+\w+|next\s+\w+))?"
                          rf"\s+(?:in|at)\s+(?:[A-Z]\w+,\s+)?{_PLACE}\b")

@@ -222,3 +222,79 @@ def test_a_participle_clause_after_a_comma_is_no_speaker():
     assert candidate_sentences(text) == []
     said = "\"We will not accept Russia's demands,\" a Foreign Ministry spokesperson said, citing the talks."
     assert actors_of(candidate_sentences(said), "demands") == {"RU"}
+
+
+def test_a_bare_surname_of_another_governments_official_names_that_target():
+    # invented: the counterpart is named once with title and country, then by surname only
+    text = ("Chinese Foreign Minister Wang Yi arrived in Seoul on Tuesday for two days of talks.\n\n"
+            "Foreign Minister Cho Hyun thanked Wang for coming and said she hoped to deepen cooperation.")
+    assert actors_of(candidate_sentences(text), "thanked Wang") == {"CN"}
+    # a surname the article gives to people of two sides names no one by itself
+    both = ("Chinese Ambassador Li Wei met South Korean Vice Minister Li Jun on Monday.\n\n"
+            "Foreign Minister Cho Hyun said Li had raised the issue.")
+    assert actors_of(candidate_sentences(both), "raised the issue") == set()
+
+
+def test_seoul_speaking_of_the_two_governments_is_with_the_side_last_named():
+    # invented: the counterpart is named only in the other side's sentence before
+    text = ("Japan said it would hold the ceremony as planned.\n\n"
+            "Seoul said it would stay away, citing differences between the two governments that remain unresolved.")
+    assert actors_of(candidate_sentences(text), "stay away") == {"JP"}
+
+
+def test_seoul_relaying_another_sides_message_is_not_seoul_speaking():
+    # invented: a Seoul spokesperson passes on what the other side told Seoul
+    relayed = ("A presidential spokesperson said Tokyo had informed Seoul that it would delay the release by a "
+               "month.")
+    assert candidate_sentences(relayed) == []
+    # Seoul telling the other side something is Seoul's own message
+    own = "The ministry said it had told Tokyo that Seoul would respond firmly to any release."
+    assert actors_of(candidate_sentences(own), "respond firmly") == {"JP"}
+
+
+def test_a_government_press_releases_unattributed_sentences_are_its_own():
+    # invented: a ministry's release whose sentences drop their subject, as Korean official releases do
+    text = ("대일 수출규제 관련 정부 조치\n\n보도자료\n\n"
+            "□ 정부는 오늘 다음과 같은 조치를 결정하였다.\n\n"
+            "오늘 결정한 조치는 외교 채널을 통해 일본 측에 알렸다.\n\n"
+            "일본 측은 유감을 표명했다.")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "일본 측에 알렸다") == {"JP"}
+    assert actors_of(pairs, "유감을 표명했다") == set()  # the other side's words stay theirs
+    # the same sentences in a news story, where nobody is named, are not Seoul's
+    story = text.replace("보도자료\n\n", "")
+    assert actors_of(candidate_sentences(story), "일본 측에 알렸다") == set()
+
+
+def test_a_target_in_a_while_ing_clause_is_addressed_by_the_main_subject():
+    # invented: "while urging" is the minister's own act, not a background clause
+    text = ("Foreign Minister Cho Hyun explained Seoul's policy of lowering tensions, while urging Moscow to stop "
+            "its arms deals with Pyongyang.")
+    assert "RU" in actors_of(candidate_sentences(text), "urging Moscow")
+    # "while" opening a background clause still hides its target
+    background = "Seoul said it would keep its troops on alert while Moscow reviews its own posture."
+    assert "RU" not in actors_of(candidate_sentences(background), "on alert")
+
+
+def test_a_time_lead_without_a_comma_does_not_swallow_the_main_clause():
+    text = ("On Monday South Korea offered North Korea military talks, proposing that the two sides meet "
+            "at the border.")
+    assert actors_of(candidate_sentences(text), "offered North Korea") == {"KP"}
+
+
+def test_seouls_envoy_posted_abroad_speaks_for_seoul_in_korean():
+    # invented: 주러시아 대사 is Seoul's ambassador in Moscow; 주한 러시아대사 is Moscow's in Seoul
+    own = "김민수 주러시아 대사가 “한러 관계를 안정적으로 관리하겠다”고 말했습니다."
+    assert actors_of(candidate_sentences(own), "한러 관계") == {"RU"}
+    theirs = "세르게이 주한 러시아대사가 “한러 관계를 안정적으로 관리하겠다”고 말했습니다."
+    assert actors_of(candidate_sentences(theirs), "한러 관계") == set()
+
+
+def test_a_korean_subordinate_clauses_subject_is_not_the_speaker():
+    # invented: 러시아와 북한이 is the subject of ...가까워지면서; the main clause's subject (the envoy) is dropped
+    text = ("김민수 주러시아 대사는 “한러 관계를 안정적으로 관리하겠다”고 말했습니다.\n\n"
+            "또 러시아와 북한이 가까워지면서 한국의 대러 외교 공간이 좁아졌다고 진단했습니다.")
+    assert "RU" in actors_of(candidate_sentences(text), "가까워지면서")
+    # a subject that heads the main clause after the subordinate one still decides: 미국이 ... 하자 정부가 ...
+    other = "미국이 관세를 올리자 일본 정부가 즉각 유감을 표명했다."
+    assert candidate_sentences(other) == []
