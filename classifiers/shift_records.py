@@ -67,7 +67,7 @@ class Shift:
 @dataclass(frozen=True)
 class DetectorConfig:
     method: str = "llr"  # "llr" (time-stated likelihood-ratio CUSUM) or "score-cusum" (the earlier method)
-    false_alarms_per_year: float = 0.5  # per target, at the stream's own article rate (llr)
+    false_alarms_per_year: float = 0.4  # per target, at the stream's own article rate (llr)
     regime_purity: float = 0.65  # share of a regime's articles whose own label is the regime's stance (llr)
     rate_window: int = 20  # articles before each one from which its stream's rate is estimated (llr)
     k: float = 0.5  # score-cusum: allowance, in standard deviations

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     delivery_max_age_h: float = Field(default=72.0, gt=0)  # an alert still undelivered after this is `dead`
     # shift detection (classifiers/shifts.py; README "Shift detection")
     shift_method: Literal["llr", "score-cusum"] = "llr"
-    shift_false_alarms_per_year: float = Field(default=0.5, gt=0)  # per target, at the stream's own rate
+    shift_false_alarms_per_year: float = Field(default=0.4, gt=0)  # per target, at the stream's own rate
     shift_regime_purity: float = Field(default=0.65, gt=0.25, lt=1)
     shift_rate_window: int = Field(default=20, ge=2)  # articles the stream's rate is estimated from
     shift_min_articles: int = Field(default=2, ge=1)
