@@ -81,18 +81,6 @@ def run_kstance(args, cwd, env: dict | None = None, timeout: float = 300, *, tex
                           capture_output=True, text=text, timeout=timeout)
 
 
-# The files whose tests take longest (servers, killed and resumed runs, the schedule's minute), measured in the suite's
-# --durations: collected first, so that `make test`'s two workers (whole files each) begin with them and finish
-# together instead of one running a long file alone at the end.
-_SLOW_FIRST = ("test_integrity_data.py", "test_integrity.py", "test_schedule.py", "test_onnx.py", "test_backfill.py",
-               "test_alert_check.py", "test_snapshot.py", "test_faults.py", "test_run_outcomes.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(_SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
-
-
 def pytest_sessionfinish(session, exitstatus):
     """The shared Prefect server stops and the session's throw-away folder goes (it held Prefect's state)."""
     SHARED_PREFECT.stop()
