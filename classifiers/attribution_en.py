@@ -113,7 +113,17 @@ def foreign_people(text: str) -> dict[str, str]:
 
 def _placed_names(text: str):
     """(surname, side, actor) for each titled or possessed name whose side the article tells; actor is the one
-    target the name's modifiers name (None when they name none or several: "the U.N. envoy")."""
+    target the name's modifiers name (None when they name none or several: "the U.N. envoy"). A surname that is
+    also a capitalised English word ("Vice Premier He Lifeng") is left out: "He said" is a pronoun."""
+    for surname, side, actor in _titled_names(text):
+        if surname not in _WORD_SURNAMES:
+            yield surname, side, actor
+
+
+_WORD_SURNAMES = frozenset("He Ye So An No Do Go Man Long".split())
+
+
+def _titled_names(text: str):
     for m in _TITLED_NAME.finditer(text):
         # the title's own modifiers, up to three words: "Chinese Foreign Minister", "North Korean leader"
         pre = " ".join(re.split(r"[,\n(.;]", text[max(0, m.start() - 60):m.start()])[-1].split()[-3:])
@@ -122,8 +132,8 @@ def _placed_names(text: str):
             yield _surname(m.group("name")), OTHER, _one(actors_in(pre))
         elif re.search(r"South Korea|Korean|Seoul|ROK|Republic of Korea", pre) or (
                 _SEOUL_MARK.search(f"{pre} {m.group(0)}") and _surname(m.group("name")) in _KO_SURNAMES):
-            yield _surname(m.group("name")), SEOUL, None  # "Foreign Minister Park Jin"; an untold nationality
-            # is Seoul's only for a Korean name
+            # "Foreign Minister Park Jin"; an untold nationality is Seoul's only for a Korean name
+            yield _surname(m.group("name")), SEOUL, None
     for m in _NAME_TITLED.finditer(text):  # "Cho Hyun, foreign minister of the Republic of Korea"
         # the whole role: "foreign minister of the Republic of Korea", up to the clause's end
         post = text[m.start("post"):m.end()] + re.split(r"[,.;\n]", text[m.end():m.end() + 60])[0]

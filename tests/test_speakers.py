@@ -233,6 +233,11 @@ def test_a_bare_surname_of_another_governments_official_names_that_target():
     both = ("Chinese Ambassador Li Wei met South Korean Vice Minister Li Jun on Monday.\n\n"
             "Foreign Minister Cho Hyun said Li had raised the issue.")
     assert actors_of(candidate_sentences(both), "raised the issue") == set()
+    # a surname that is also an English word is not taken for the person: "He said" is a pronoun
+    pronoun = ("Chinese Vice Premier He Lifeng met Foreign Minister Cho Hyun in Beijing.\n\n"
+               "Cho told reporters that Seoul wants stable supply chains. He said Seoul also hopes to expand trade "
+               "with Japan.")
+    assert actors_of(candidate_sentences(pronoun), "expand trade") == {"JP"}
 
 
 def test_seoul_speaking_of_the_two_governments_is_with_the_side_last_named():
