@@ -58,8 +58,11 @@ _SEOUL_SIDE = re.compile(r"South Korea|Seoul|\bROK\b|President (?:Lee|Yoon|Moon|
 
 
 # A quote closed by its speaker: '"...," said Lim Eul-chul, a professor at ...' or '"...," Lim, an analyst, said'.
-_QUOTE_CLOSED_BY = re.compile(r"[”\"’],?\s*(?:said|says|added|noted|wrote)\s+(?P<a>[^;”\"“]{2,120})"
-                              r"|[”\"’],?\s*(?P<b>[A-Z][^;”\"“]{2,120}?)\s+(?:said|says|added|noted|wrote)\b")
+# The quote is closed (',"' '?"' '."' or '",'), not opened: in '"Just as President Xi said, our ...," Lee added'
+# the speaker is Lee, not "Just as President Xi".
+_CLOSE = r"(?:[,.!?…]['’]?[”\"’]|[”\"’],)\s*"
+_QUOTE_CLOSED_BY = re.compile(_CLOSE + r"(?:said|says|added|noted|wrote)\s+(?P<a>[^;”\"“]{2,120})"
+                              r"|" + _CLOSE + r"(?P<b>[A-Z][^;”\"“]{2,120}?)\s+(?:said|says|added|noted|wrote)\b")
 
 
 def _quoted_outsider(sentence: str) -> bool:
@@ -192,11 +195,13 @@ def english_side(sentence: str, names: dict[str, str] | None = None) -> str | No
         if _SEOUL_SIDE.search(who) or re.search(r"President|Minister|[Ss]pokes|[Oo]fficial|Ministry", who) or \
                 names.get(_surname(who.split("(")[0].strip() or "x")) == SEOUL:
             return SEOUL
+    if _quoted_outsider(sentence):
+        # '"Seoul must respond firmly," said Lim Eul-chul, a professor at ...': the speaker's own description
+        # outranks a namesake placed elsewhere in the article (Deputy National Security Adviser Lim Jong-deuk)
+        return OTHER
     said = _NAME_SAID.search(sentence)
     if said and names.get(said.group("surname") or said.group("surname2")):
         return names[said.group("surname") or said.group("surname2")]  # '"...," Park said'
-    if _quoted_outsider(sentence):
-        return OTHER  # '"Seoul must respond firmly," said Lim Eul-chul, a professor at ...'
     if _EN_PRONOUN_SPEAKER.search(sentence):
         return CARRY  # '"Seoul should ...," he said': the quote's words are not its speaker
     if has_seoul_voice(sentence) or _JOINT.search(sentence):

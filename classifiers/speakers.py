@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from classifiers.actors import actors_in, strip_lead
+from classifiers.actors import FOREIGN, actors_in, strip_lead
 from classifiers.attribution_en import english_side, foreign_people, people
 from classifiers.attribution_ko import korean_side, opens_with_tag
 from classifiers.sentences import split_sentences
@@ -157,7 +157,7 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
         named = actors_in(s.text)
         # a target named only in a background clause ("after North Korea fired ...", "북한의 핵실험 직후") is not
         # addressed
-        front = (_KO_BACKGROUND if s.korean else _BACKGROUND).sub(" ", s.text)
+        front = _KO_BACKGROUND.sub(" ", s.text) if s.korean else _others_words(_BACKGROUND.sub(" ", s.text))
         foreground = actors_in(front)
         named = [a for a in named if a in foreground]
         if not s.korean:  # a bare surname of a target's own official: "Kang thanked Wang for coming"
@@ -216,14 +216,34 @@ def _pair(s: Sentence) -> bool:
     return not s.korean and bool(_PAIR_EN.search(s.text))
 
 
-# a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."; and a meeting's
-# venue: "summit talks in China", "a forum held in Tokyo" (the host country is no target for being the venue)
+# a clause that dates or frames the main one: "after North Korea fired ...", "amid worries that ..."; a meeting's
+# venue: "summit talks in China", "a forum held in Tokyo" (the host country is no target for being the venue); and a
+# route: "shells sent indirectly by way of the U.S."
 _PLACE = (r"(?:the\s+)?(?:China|Beijing|Japan|Tokyo|Osaka|Hiroshima|Russia|Moscow|Vladivostok|the United States|"
           r"the U\.S\.|Washington|New York|North Korea|Pyongyang)")
 _BACKGROUND = re.compile(r"\b(?:after|before|amid|while(?!\s+\w+ing\b)|since|following|ahead of)\b[^,;]*|"
                          r"\b(?:summit|talks|meeting|conference|forum|ceremony|dialogue|gathering|session|"
                          r"held|hosted|convened)(?:\s+(?:talks|meeting|later|on\s+\w+|this\s+\w+|next\s+\w+))?"
-                         rf"\s+(?:in|at)\s+(?:[A-Z]\w+,\s+)?{_PLACE}\b")
+                         rf"\s+(?:in|at)\s+(?:[A-Z]\w+,\s+)?{_PLACE}(?!\w)|"
+                         # a route, not a counterpart: "exchanged intelligence only indirectly, via the U.S."
+                         rf"\b(?:via|by way of)\s+{_PLACE}(?!\w)")  # (?!\w): "the U.S." ends on a dot
+# another side's words in a relative clause: "remarks by China's ambassador, Xing Haiming, who told the opposition
+# leader that betting against China in its rivalry with the U.S. would be a mistake"
+_WHO_SAID = re.compile(r",\s+who\s+(?:had\s+|has\s+)?(?:told|said|says|warned|claimed|argued|suggested|stated|"
+                       r"insisted|urged|threatened|demanded|accused)\b")
+
+
+def _others_words(text: str) -> str:
+    """The sentence up to a relative clause that reports the words of someone of another side or outside
+    government (its antecedent, just before the comma, names them); the whole sentence otherwise."""
+    m = _WHO_SAID.search(text)
+    if m:
+        antecedent = text[max(0, m.start() - 80):m.start()]
+        if FOREIGN.search(antecedent) or actors_in(antecedent):
+            return text[:m.start()]
+    return text
+
+
 _KO_BACKGROUND = re.compile(r"(?:^|(?<=[\s,]))[^\s,“”]+(?:\s[^\s,“”]+){0,3}\s(?:이후|직후|뒤|가운데|속에|"
                             r"와중에)(?=[\s,])|"
                             r"(?:중국|일본|러시아|미국|북한|베이징|도쿄|오사카|히로시마|모스크바|블라디보스토크|워싱턴|뉴욕|평양)"

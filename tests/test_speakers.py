@@ -303,3 +303,41 @@ def test_a_korean_subordinate_clauses_subject_is_not_the_speaker():
     # a subject that heads the main clause after the subordinate one still decides: 미국이 ... 하자 정부가 ...
     other = "미국이 관세를 올리자 일본 정부가 즉각 유감을 표명했다."
     assert candidate_sentences(other) == []
+
+
+def test_an_outsiders_description_outranks_a_namesake_placed_elsewhere():
+    # invented: two Parks, Seoul's minister and a professor; the quote closed by the professor is his own
+    text = ("Unification Minister Park Min-ho called an emergency meeting on Sunday.\n\n"
+            "\"The launch tells us Pyongyang wants Washington's attention,\" said Park Sang-woo, a professor at "
+            "Hanseo University.\n\n"
+            "\"We urge the North to return to talks,\" Park said.")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "wants Washington's attention") == set()
+    assert actors_of(pairs, "We urge the North") == {"KP"}  # the bare surname still names the minister
+
+
+def test_a_quote_that_opens_on_another_leaders_name_is_still_its_closing_speakers():
+    # invented: the quote names Xi as it opens; its speaker, named after it, is Seoul's president
+    text = ("President Lee Jae-myung met Chinese President Xi Jinping in Gyeongju on Saturday.\n\n"
+            "\"Just as President Xi said, our two countries have built trust over many years,\" Lee added.")
+    assert actors_of(candidate_sentences(text), "built trust") == {"CN"}
+
+
+def test_a_target_named_only_as_a_route_is_not_addressed():
+    # invented: the U.S. is the channel of the exchange, not its counterpart
+    text = ("The Defense Ministry said Seoul and Tokyo had shared missile warning data only indirectly, via the "
+            "U.S., until this year.")
+    assert actors_of(candidate_sentences(text), "missile warning data") == {"JP"}
+    shipped = ("The Foreign Ministry said Seoul had sent medical supplies to Ukraine by way of Japan, and would keep "
+               "its aid non-lethal.")
+    assert actors_of(candidate_sentences(shipped), "medical supplies") == set()
+
+
+def test_another_sides_words_in_a_relative_clause_are_not_seouls():
+    # invented: the U.S. is named only inside the Chinese envoy's reported words
+    text = ("The Foreign Ministry protested on Friday over remarks by China's ambassador, Li Ming, who said Seoul "
+            "would regret siding with the U.S. in the chip dispute.")
+    assert actors_of(candidate_sentences(text), "protested") == {"CN"}
+    own = ("The ministry thanked Foreign Minister Cho Hyun, who said Seoul would keep working with the U.S. on the "
+           "chip dispute.")
+    assert "US" in actors_of(candidate_sentences(own), "thanked")  # Seoul's own minister's words stay Seoul's
