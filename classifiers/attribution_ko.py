@@ -66,7 +66,7 @@ def korean_side(sentence: str) -> tuple[str | None, str]:
     side, s = _tag_side(s)
     if side in (SEOUL, OTHER):
         return side, s
-    side = _headline_side(s)
+    side = _headline_side(s) or _headline_comma_side(s)
     if side in (SEOUL, OTHER):
         return side, s
     bare = _KO_QUOTE.sub(" ", s)
@@ -107,6 +107,20 @@ def _headline_side(s: str) -> str | None:
     who = re.split(r"[…,·]|\.\.\.", head.group("who"))[-1].split()
     return korean_subject(" ".join(who)) if 0 < len(who) <= 3 and not any(
         _KO_PARTICLE.match(w) or _KO_MODIFIER.search(w) for w in who) else None
+
+
+# a headline's subject before a comma, its verb a noun at the end:
+# "외교부, 日 영토·주권전시관 재개관에 총괄공사대리 초치"
+_KO_HEADLINE_COMMA = re.compile(r"^\s*(?P<who>[^\s,“\"‘]{1,12}(?:\s[^\s,“\"‘]{1,12}){0,2}),\s")
+
+
+def _headline_comma_side(s: str) -> str | None:
+    """A headline's 'subject, ...' (정부, 외교부, 윤 대통령, 日): a sentence that ends on a predicate is no headline
+    ("영광스러운 역사든, ... 안 됩니다")."""
+    head = _KO_HEADLINE_COMMA.match(s)
+    if not head or _KO_PREDICATE_END.search(_KO_QUOTE.sub(" ", s).strip()):
+        return None
+    return korean_subject(head.group("who"))
 
 
 def _clause_subject(tokens: list[str]) -> tuple[str | None, bool]:

@@ -341,3 +341,16 @@ def test_another_sides_words_in_a_relative_clause_are_not_seouls():
     own = ("The ministry thanked Foreign Minister Cho Hyun, who said Seoul would keep working with the U.S. on the "
            "chip dispute.")
     assert "US" in actors_of(candidate_sentences(own), "thanked")  # Seoul's own minister's words stay Seoul's
+
+
+def test_a_korean_headlines_subject_before_a_comma_speaks():
+    # invented headlines: the subject, a comma, then what it did, ending on a noun (초치, 항의, 성명)
+    own = "외교부, 日 교과서 검정 결과에 주한 일본대사 초치"
+    assert actors_of(candidate_sentences(own), "교과서") == {"JP"}
+    president = "윤 대통령, 北 미사일 발사에 “단호히 대응”"
+    assert actors_of(candidate_sentences(president), "미사일") == {"KP"}
+    theirs = "日, 외교청서에 또 영유권 주장…정부 대응 주목"
+    assert candidate_sentences(theirs) == []  # Tokyo is the subject
+    # a sentence that ends on a predicate is no headline: "국민 여러분, ..." is an address, not a subject
+    address = "국민 여러분, 일본과의 협력은 계속될 것입니다."
+    assert actors_of(candidate_sentences(address), "일본과의") == set()
