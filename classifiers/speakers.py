@@ -181,7 +181,9 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
             # last named, whoever spoke then: "중국 측은 ... 밝혔다. 양측은 ... 소통하기로 했다"
             # and a pair named as such ("between the two governments") is Seoul's line's counterpart, or else the
             # side the article last named
-            for actor in named or (recent if _joint(s) else topic or (recent if _pair(s) else [])):
+            inherited = [] if named or _no_content(s.text) else \
+                (recent if _joint(s) else topic or (recent if _pair(s) else []))
+            for actor in named or inherited:
                 out.append((s.text, actor))
         if named:
             recent = named
@@ -197,6 +199,18 @@ def candidate_sentences(text: str) -> list[tuple[str, str]]:
 _JOINT_KO = re.compile(r"(?:^|\s)(?:양국|양측|두 나라|세 나라|두 정상|양 정상|세 정상|양국 정상)(?:은|는|이|가|도)\s")
 _JOINT_EN = re.compile(r"^(?:[Tt]he|[Bb]oth)\s+(?:two\s+|three\s+)?(?:leaders|sides|countries|ministers|governments|"
                        r"presidents|nations|envoys|delegations)\b")
+
+
+# lines that say nothing of their own and so inherit no target: a photo credit or speaker tag alone
+# ("(AP Photo/...)", "(Foreign Ministry)", "[윤석열 / 대통령]"), a broadcast sign-off ("Kim Bum-soo reports.",
+# "김정인 기자가 보도합니다."), a briefing's courtesies ("감사합니다.", "이상입니다."), and anything under three words
+_NO_CONTENT = re.compile(r"^\s*(?:\([^()]*\)|\[[^\[\]]*\]|<[^<>]*>)\s*$|"
+                         r"^\s*(?:[A-Z][\w.'-]*\s){1,3}reports\.?\s*$|기자가 보도합니다\.?\s*$|"
+                         r"^\s*(?:감사합니다|고맙습니다|이상입니다|이상입니다만|Thank you)[.!]?\s*$")
+
+
+def _no_content(text: str) -> bool:
+    return len(text.split()) < 3 or bool(_NO_CONTENT.search(text))
 
 
 def _surname_patterns(owners: dict[str, str]) -> list[tuple[str, re.Pattern]]:

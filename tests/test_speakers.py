@@ -354,3 +354,16 @@ def test_a_korean_headlines_subject_before_a_comma_speaks():
     # a sentence that ends on a predicate is no headline: "국민 여러분, ..." is an address, not a subject
     address = "국민 여러분, 일본과의 협력은 계속될 것입니다."
     assert actors_of(candidate_sentences(address), "일본과의") == set()
+
+
+def test_lines_that_say_nothing_inherit_no_target():
+    # invented: Seoul's line names Japan; the credit, the sign-off and the courtesy after it carry no stance
+    text = ("The Foreign Ministry lodged a strong protest with Japan over its textbook claims on Friday.\n\n"
+            "(Foreign Ministry)\n\nPark Ji-won reports.\n\n"
+            "The ministry added that the claims must be withdrawn at once.")
+    pairs = candidate_sentences(text)
+    assert actors_of(pairs, "(Foreign Ministry)") == set()
+    assert actors_of(pairs, "reports.") == set()
+    assert actors_of(pairs, "must be withdrawn") == {"JP"}  # a line with content still inherits its target
+    ko = "<답변> 정부는 일본의 역사 왜곡에 강력히 항의합니다.\n\n감사합니다."
+    assert actors_of(candidate_sentences(ko), "감사합니다") == set()
