@@ -95,7 +95,14 @@ def test_dask_local_cluster_gives_the_same_store_as_one_process(prefect_api, kst
     assert seen and seen[-1] == on_dask["read"]
     # (two of each article's six sentences name actors; some of them state no stance, so not every article is judged)
     assert single["judged"] == on_dask["judged"] > 15 and single["problem_count"] == 1
-    assert dump(f"sqlite:///{tmp_path / 'single.db'}") == dump(f"sqlite:///{tmp_path / 'dask.db'}")
+    # the same store, but a worker's forward pass runs on one thread where the flow's ran on two: the sums are
+    # blocked otherwise, so a probability may differ in its seventh digit (0.779405 rounds either way)
+    single_store, dask_store = dump(f"sqlite:///{tmp_path / 'single.db'}"), dump(f"sqlite:///{tmp_path / 'dask.db'}")
+    assert {k: v for k, v in single_store.items() if k != "judgments"} == \
+        {k: v for k, v in dask_store.items() if k != "judgments"}
+    assert [j[:3] for j in single_store["judgments"]] == [j[:3] for j in dask_store["judgments"]]
+    for a, b in zip(single_store["judgments"], dask_store["judgments"]):
+        assert abs(a[3] - b[3]) <= 1e-4 and abs(a[4] - b[4]) <= 1e-4, (a, b)
 
 
 def _backfill_cmd(archive, db, home):
