@@ -201,12 +201,11 @@ _JOINT_EN = re.compile(r"^(?:[Tt]he|[Bb]oth)\s+(?:two\s+|three\s+)?(?:leaders|si
                        r"presidents|nations|envoys|delegations)\b")
 
 
-# lines that say nothing of their own and so inherit no target: a photo credit or speaker tag alone
-# ("(AP Photo/...)", "(Foreign Ministry)", "[윤석열 / 대통령]"), a broadcast sign-off ("Kim Bum-soo reports.",
-# "김정인 기자가 보도합니다."), a briefing's courtesies ("감사합니다.", "이상입니다."), and anything under three words
+# lines that say nothing of their own and so inherit no target: anything under three words (a briefing's
+# "감사합니다.", "이상입니다.", "Thank you."), a photo credit or speaker tag alone ("(AP Photo/...)", "(Foreign
+# Ministry)", "[윤석열 / 대통령]"), and a broadcast sign-off ("Kim Bum-soo reports.", "김정인 기자가 보도합니다.")
 _NO_CONTENT = re.compile(r"^\s*(?:\([^()]*\)|\[[^\[\]]*\]|<[^<>]*>)\s*$|"
-                         r"^\s*(?:[A-Z][\w.'-]*\s){1,3}reports\.?\s*$|기자가 보도합니다\.?\s*$|"
-                         r"^\s*(?:감사합니다|고맙습니다|이상입니다|이상입니다만|Thank you)[.!]?\s*$")
+                         r"^\s*(?:[A-Z][\w.'-]*\s){1,3}reports\.?\s*$|기자가 보도합니다\.?\s*$")
 
 
 def _no_content(text: str) -> bool:
